@@ -1,0 +1,374 @@
+"""Schools, pilots, campaigns with their rounds and prizes, costs, and the audit log.
+
+This is the bottom layer: nothing here imports ``ambassadors``, ``voting`` or ``reports``.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class School(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    city = models.CharField(_("city"), max_length=60, blank=True)
+    province = models.CharField(_("province"), max_length=60, blank=True)
+    student_population = models.PositiveIntegerField(
+        _("estimated student population"),
+        default=0,
+        help_text=_("Used to compare schools of different size fairly."),
+    )
+
+    class Meta:
+        verbose_name = _("school")
+        verbose_name_plural = _("schools")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def school_id(self) -> int:
+        # Uniform "which school owns this row" for the ambassador scope rules.
+        return self.pk
+
+
+class Pilot(models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("planned")
+        RUNNING = "running", _("running")
+        COMPLETED = "completed", _("completed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, related_name="pilots", verbose_name=_("school")
+    )
+    name = models.CharField(_("name"), max_length=120)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PLANNED
+    )
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    budget = models.DecimalField(_("budget (CNY)"), default=Decimal("0"), **MONEY)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_pilots",
+        verbose_name=_("owner"),
+    )
+    target_max_cost_per_retained_user = models.DecimalField(
+        _("target: maximum cost per retained user (CNY)"), null=True, blank=True, **MONEY
+    )
+    target_min_d7_retention = models.DecimalField(
+        _("target: minimum D7 retention"),
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text=_("A share between 0 and 1, e.g. 0.25 for 25%."),
+    )
+    replicated_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replicas",
+        verbose_name=_("replicated from"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pilot")
+        verbose_name_plural = _("pilots")
+        ordering = ["-starts_on", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "name"], name="pilot_unique_name_per_school"),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")),
+                name="pilot_ends_after_start",
+                violation_error_message=_("A pilot cannot end before it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(budget__gte=0),
+                name="pilot_budget_non_negative",
+                violation_error_message=_("The budget cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(target_max_cost_per_retained_user__isnull=True)
+                | Q(target_max_cost_per_retained_user__gte=0),
+                name="pilot_target_cost_non_negative",
+                violation_error_message=_("The cost target cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(target_min_d7_retention__isnull=True)
+                | Q(target_min_d7_retention__gte=0, target_min_d7_retention__lte=1),
+                name="pilot_target_retention_is_share",
+                violation_error_message=_("The retention target is a share between 0 and 1."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school} · {self.name}"
+
+
+class Campaign(models.Model):
+    class Kind(models.TextChoices):
+        CONTEST = "contest", _("contest (one round)")
+        DAILY_TOPIC = "daily_topic", _("daily topic (one round per topic/day)")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        OPEN = "open", _("open")
+        CLOSED = "closed", _("closed")
+        ARCHIVED = "archived", _("archived")
+
+    pilot = models.ForeignKey(
+        Pilot, on_delete=models.PROTECT, related_name="campaigns", verbose_name=_("pilot")
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.CONTEST)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    rules = models.TextField(_("rules"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    submission_starts_at = models.DateTimeField(_("entries open at"))
+    submission_ends_at = models.DateTimeField(_("entries close at"))
+    voting_starts_at = models.DateTimeField(_("voting opens at"))
+    voting_ends_at = models.DateTimeField(_("voting closes at"))
+    # Vote policy (SPEC "Vote policy"); frozen once voting opens.
+    votes_per_entry_per_day = models.PositiveSmallIntegerField(
+        _("votes per entry per day"), default=1, validators=[MinValueValidator(1)]
+    )
+    votes_per_day = models.PositiveSmallIntegerField(
+        _("votes per day"), default=3, validators=[MinValueValidator(1)]
+    )
+    school_voters_only = models.BooleanField(
+        _("only voters of the campaign's school"), default=False
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-voting_starts_at"]
+        indexes = [models.Index(fields=["status", "voting_ends_at"], name="campaign_open_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(submission_ends_at__gt=F("submission_starts_at")),
+                name="campaign_submission_window_ordered",
+                violation_error_message=_("Entries must close after they open."),
+            ),
+            models.CheckConstraint(
+                condition=Q(voting_ends_at__gt=F("voting_starts_at")),
+                name="campaign_voting_window_ordered",
+                violation_error_message=_("Voting must close after it opens."),
+            ),
+            models.CheckConstraint(
+                condition=Q(voting_starts_at__gte=F("submission_starts_at")),
+                name="campaign_voting_after_submissions_open",
+                violation_error_message=_("Voting cannot open before entries open."),
+            ),
+            models.CheckConstraint(
+                condition=Q(votes_per_entry_per_day__gte=1)
+                & Q(votes_per_day__gte=F("votes_per_entry_per_day")),
+                name="campaign_vote_limits_consistent",
+                violation_error_message=_(
+                    "Votes per day must be at least 1 and at least the votes per entry per day."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def school_id(self) -> int:
+        return self.pilot.school_id
+
+
+class Round(models.Model):
+    """One leaderboard of a campaign: the only round of a contest, or one topic/day."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="rounds", verbose_name=_("campaign")
+    )
+    number = models.PositiveSmallIntegerField(_("number"), default=1)
+    topic = models.CharField(_("topic"), max_length=120, blank=True)
+    voting_starts_at = models.DateTimeField(_("voting opens at"), null=True, blank=True)
+    voting_ends_at = models.DateTimeField(_("voting closes at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("round")
+        verbose_name_plural = _("rounds")
+        ordering = ["campaign", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "number"], name="round_unique_number"),
+            models.CheckConstraint(
+                condition=Q(voting_starts_at__isnull=True)
+                | Q(voting_ends_at__isnull=True)
+                | Q(voting_ends_at__gt=F("voting_starts_at")),
+                name="round_voting_window_ordered",
+                violation_error_message=_("A round's voting must close after it opens."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = self.topic or _("round %(number)s") % {"number": self.number}
+        return f"{self.campaign} · {label}"
+
+    @property
+    def school_id(self) -> int:
+        return self.campaign.pilot.school_id
+
+
+class Prize(models.Model):
+    """What ranks ``rank_from``..``rank_to`` of a campaign's rounds win.
+
+    ``quantity`` units at ``unit_cost`` go to *each* winning rank; a prize without a round
+    applies to every round of the campaign.
+    """
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="prizes", verbose_name=_("campaign")
+    )
+    round = models.ForeignKey(
+        Round,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="prizes",
+        verbose_name=_("round"),
+    )
+    name = models.CharField(_("name"), max_length=120)
+    rank_from = models.PositiveSmallIntegerField(_("from rank"), validators=[MinValueValidator(1)])
+    rank_to = models.PositiveSmallIntegerField(_("to rank"), validators=[MinValueValidator(1)])
+    unit_cost = models.DecimalField(_("unit cost (CNY)"), **MONEY)
+    quantity = models.PositiveSmallIntegerField(_("quantity per rank"), default=1)
+
+    class Meta:
+        verbose_name = _("prize")
+        verbose_name_plural = _("prizes")
+        ordering = ["campaign", "rank_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rank_from__gte=1) & Q(rank_to__gte=F("rank_from")),
+                name="prize_rank_range_ordered",
+                violation_error_message=_(
+                    "The rank range must start at 1 or later and be ordered."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_cost__gte=0),
+                name="prize_unit_cost_non_negative",
+                violation_error_message=_("A prize cannot cost less than nothing."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (#{self.rank_from}–{self.rank_to})"
+
+    @property
+    def school_id(self) -> int:
+        return self.campaign.pilot.school_id
+
+
+class Expense(models.Model):
+    class Category(models.TextChoices):
+        PRIZES = "prizes", _("prizes")
+        PRINTING = "printing", _("printing")
+        ADVERTISING = "advertising", _("advertising")
+        VENUE = "venue", _("venue")
+        DESIGN = "design", _("design")
+        TECHNOLOGY = "technology", _("technology")
+        PR = "pr", _("PR")
+        TRAVEL = "travel", _("travel")
+        OTHER = "other", _("other")
+
+    pilot = models.ForeignKey(
+        Pilot, on_delete=models.PROTECT, related_name="expenses", verbose_name=_("pilot")
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="expenses",
+        verbose_name=_("campaign"),
+    )
+    category = models.CharField(_("category"), max_length=12, choices=Category.choices)
+    amount = models.DecimalField(_("amount (CNY)"), **MONEY)
+    spent_on = models.DateField(_("date"))
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    receipt = models.FileField(_("receipt"), upload_to="receipts/%Y/%m/", blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("expense")
+        verbose_name_plural = _("expenses")
+        ordering = ["-spent_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0),
+                name="expense_amount_non_negative",
+                violation_error_message=_("An expense cannot be negative."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} ¥{self.amount} ({self.spent_on})"
+
+    @property
+    def school_id(self) -> int:
+        return self.pilot.school_id
+
+
+class AuditLog(models.Model):
+    """Who changed what, when and why: policy changes after voting opened, vote
+    invalidations, imports. Written by services, never edited."""
+
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    action = models.CharField(_("action"), max_length=60, db_index=True)
+    school = models.ForeignKey(
+        School,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("school"),
+    )
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("type")
+    )
+    object_id = models.CharField(_("object id"), max_length=40, blank=True)
+    target = GenericForeignKey("content_type", "object_id")
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    reason = models.TextField(_("why"), blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"

@@ -1,0 +1,74 @@
+"""Scoping every admin queryset, form choice and URL to an ambassador's own school."""
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from rules.contrib.admin import ObjectPermissionsModelAdminMixin
+
+from .rules import is_ops, user_school_id
+
+# From each model to the school that owns its rows (a lookup for .filter()).
+SCHOOL_PATHS: dict[str, str] = {
+    "campaigns.school": "pk",
+    "campaigns.pilot": "school",
+    "campaigns.campaign": "pilot__school",
+    "campaigns.round": "campaign__pilot__school",
+    "campaigns.prize": "campaign__pilot__school",
+    "campaigns.expense": "pilot__school",
+    "campaigns.auditlog": "school",
+    "ambassadors.ambassador": "school",
+    "ambassadors.worklog": "ambassador__school",
+    "voting.entry": "campaign__pilot__school",
+    "voting.voter": "school",
+    "voting.vote": "campaign__pilot__school",
+    "voting.visit": "campaign__pilot__school",
+    "voting.leaderboardsnapshot": "campaign__pilot__school",
+    "reports.report": "campaign__pilot__school",
+}
+
+
+def scope_queryset(qs: QuerySet, user) -> QuerySet:
+    """All rows for operations staff; an ambassador's own school's rows; else none."""
+    if is_ops(user):
+        return qs
+    school_id = user_school_id(user)
+    path = SCHOOL_PATHS.get(qs.model._meta.label_lower)
+    if school_id is None or path is None:
+        return qs.none()
+    return qs.filter(**{path: school_id})
+
+
+class SchoolScopedAdmin(ObjectPermissionsModelAdminMixin, admin.ModelAdmin):
+    """ModelAdmin whose lists, choices and object URLs stop at the user's school."""
+
+    def get_queryset(self, request):
+        return scope_queryset(super().get_queryset(request), request.user)
+
+    def get_object(self, request, object_id, from_field=None) -> Model | None:
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None and not is_ops(request.user):
+            # Out of scope, not missing: say so rather than "doesn't exist".
+            field = self.model._meta.get_field(from_field) if from_field else self.model._meta.pk
+            try:
+                exists = self.model._default_manager.filter(
+                    **{field.name: field.to_python(object_id)}
+                ).exists()
+            except Exception:  # malformed id: same answer as Django's
+                exists = False
+            if exists:
+                raise PermissionDenied
+        return obj
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            field.queryset = scope_queryset(field.queryset, request.user)
+        return field
+
+
+class ScopedInlineMixin:
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            field.queryset = scope_queryset(field.queryset, request.user)
+        return field

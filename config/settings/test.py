@@ -1,0 +1,23 @@
+"""Settings for the test suite: the same stack, with a throw-away broker folder.
+
+``DATABASE_URL`` and ``CELERY_BROKER_URL`` still choose SQLite/filesystem (default) or
+PostgreSQL/Redis, so CI runs the same tests on both.
+"""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_DEBUG", "1")
+# A broker folder of its own, so a running `make run` never shares queues with tests.
+os.environ.setdefault(
+    "CELERY_FS_BROKER_DIR", str(Path(__file__).resolve().parents[2] / "var" / "test-broker")
+)
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret")
+
+from .base import *  # noqa: E402,F403
+from .base import VAR_DIR  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = VAR_DIR / "test-media"
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False

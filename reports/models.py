@@ -1,0 +1,61 @@
+"""Stored post-campaign and pilot reports, computed by Celery, versioned by time."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Report(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name=_("campaign"),
+    )
+    pilot = models.ForeignKey(
+        "campaigns.Pilot",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name=_("pilot"),
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    generated_at = models.DateTimeField(_("generated at"), null=True, blank=True)
+    data = models.JSONField(_("report"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(campaign__isnull=False) | Q(pilot__isnull=False),
+                name="report_has_subject",
+                violation_error_message=_("A report is about a campaign or a pilot."),
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__lte=100), name="report_progress_is_percent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        subject = self.campaign or self.pilot
+        return f"{subject} @ {self.requested_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def school_id(self) -> int:
+        return (self.campaign.pilot if self.campaign_id else self.pilot).school_id

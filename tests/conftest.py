@@ -1,0 +1,39 @@
+import pytest
+
+from tests.factories import AmbassadorFactory, SchoolFactory, UserFactory
+
+
+@pytest.fixture
+def ops_user(db):
+    """An operations staff member: in the "staff" group, not a superuser."""
+    return UserFactory(username="ops", role="staff")
+
+
+@pytest.fixture
+def ops_client(client, ops_user):
+    client.force_login(ops_user)
+    return client
+
+
+@pytest.fixture
+def school_a(db):
+    return SchoolFactory(name="复旦大学", slug="fudan")
+
+
+@pytest.fixture
+def school_b(db):
+    return SchoolFactory(name="同济大学", slug="tongji")
+
+
+@pytest.fixture
+def ambassador_user(db, school_a):
+    """An intern of school A with an admin login."""
+    user = UserFactory(username="intern-a", role="ambassador")
+    AmbassadorFactory(school=school_a, user=user, name="张三")
+    return user
+
+
+@pytest.fixture
+def ambassador_client(client, ambassador_user):
+    client.force_login(ambassador_user)
+    return client

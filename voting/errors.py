@@ -1,0 +1,45 @@
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.errors import DomainError
+
+
+class CampaignClosed(DomainError):
+    code = "campaign_closed"
+    status = 409
+    default_message = _("Voting is not open for this campaign.")
+
+
+class EntryNotVotable(DomainError):
+    code = "entry_not_votable"
+    status = 409
+    default_message = _("This entry cannot receive votes.")
+
+
+class DailyLimitReached(DomainError):
+    code = "daily_limit_reached"
+    status = 409
+    default_message = _("You have used all your votes in this campaign for today.")
+
+
+class EntryLimitReached(DomainError):
+    code = "entry_limit_reached"
+    status = 409
+    default_message = _("You have used all your votes for this entry today.")
+
+
+class SchoolNotEligible(DomainError):
+    code = "school_not_eligible"
+    status = 403
+    default_message = _("Only students of this campaign's school can vote.")
+
+
+class VoterNotVerified(DomainError):
+    code = "not_authenticated"
+    status = 401
+    default_message = _("Sign in with a verified phone number to vote.")
+
+
+class VoteContention(DomainError):
+    code = "throttled"
+    status = 429
+    default_message = _("Too many votes at once; please try again.")

@@ -1,0 +1,28 @@
+"""Schedule the leaderboard refresh every minute (django-celery-beat: editable in admin)."""
+
+from django.db import migrations
+
+TASK = "voting.tasks.leaderboards_refresh_open"
+NAME = "Refresh leaderboards of open campaigns"
+
+
+def schedule(apps, schema_editor):
+    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    every_minute, _ = IntervalSchedule.objects.get_or_create(every=1, period="minutes")
+    PeriodicTask.objects.get_or_create(
+        name=NAME, defaults={"task": TASK, "interval": every_minute, "enabled": True}
+    )
+
+
+def unschedule(apps, schema_editor):
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("voting", "0001_initial"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
+    ]
+
+    operations = [migrations.RunPython(schedule, unschedule)]

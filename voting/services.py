@@ -1,0 +1,202 @@
+"""Writes of the voting app: casting and invalidating votes, leaderboard snapshots.
+
+Every entry point (API, admin, seed data, tests, benchmarks) casts votes through
+``vote_cast``; the limits it enforces are backed by database constraints on ``Vote``.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from celery import current_app
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from campaigns.audit import audit_record
+from campaigns.models import Campaign, Round
+
+from . import errors
+from .models import Entry, LeaderboardSnapshot, Vote, Voter
+from .selectors import campaign_round_ids, leaderboard_latest, round_standings
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    vote: Vote
+    remaining_today: int
+
+
+def _first_free(taken: set[int], limit: int) -> int | None:
+    return next((slot for slot in range(1, limit + 1) if slot not in taken), None)
+
+
+def _check_votable(*, voter: Voter, entry: Entry, at: datetime) -> None:
+    campaign = entry.campaign
+    round_ = entry.round
+    voting_open = (
+        campaign.status == Campaign.Status.OPEN
+        and campaign.voting_starts_at <= at < campaign.voting_ends_at
+        and (round_.voting_starts_at is None or round_.voting_starts_at <= at)
+        and (round_.voting_ends_at is None or at < round_.voting_ends_at)
+    )
+    if not voting_open:
+        raise errors.CampaignClosed()
+    if entry.status != Entry.Status.APPROVED:
+        raise errors.EntryNotVotable()
+    if voter.verified_at is None:
+        raise errors.VoterNotVerified()
+    if campaign.school_voters_only and voter.school_id != campaign.pilot.school_id:
+        raise errors.SchoolNotEligible()
+
+
+def vote_cast(
+    *,
+    voter: Voter,
+    entry: Entry,
+    at: datetime | None = None,
+    ip: str | None = None,
+    user_agent: str = "",
+    device_id: str = "",
+) -> VoteResult:
+    """Cast one vote within the campaign's policy, or raise a ``DomainError``.
+
+    ``at`` exists for seed data and tests that replay history; the API never passes it.
+    """
+    at = at or timezone.now()
+    _check_votable(voter=voter, entry=entry, at=at)
+    campaign = entry.campaign
+    day = timezone.localdate(at)
+    per_day, per_entry = campaign.votes_per_day, campaign.votes_per_entry_per_day
+
+    # Each attempt reads the slots in use and claims the first free ones. Two requests
+    # that read the same state both try the same slot; the partial unique constraints
+    # let exactly one of them commit and the other retries with a fresh read. Every
+    # retry follows somebody else's committed vote, so attempts are bounded by the limit.
+    for _attempt in range(per_day + 3):
+        today = Vote.objects.filter(
+            voter=voter, campaign=campaign, day=day, status=Vote.Status.VALID
+        ).values_list("day_slot", "entry_slot", "entry_id")
+        day_slots = {d for d, _, _ in today}
+        entry_slots = {e for _, e, entry_id in today if entry_id == entry.pk}
+        day_slot = _first_free(day_slots, per_day)
+        if day_slot is None:
+            raise errors.DailyLimitReached()
+        entry_slot = _first_free(entry_slots, per_entry)
+        if entry_slot is None:
+            raise errors.EntryLimitReached()
+        try:
+            with transaction.atomic():
+                vote = Vote.objects.create(
+                    voter=voter,
+                    entry=entry,
+                    campaign=campaign,
+                    day=day,
+                    cast_at=at,
+                    day_slot=day_slot,
+                    entry_slot=entry_slot,
+                    ip=ip,
+                    user_agent=user_agent[:300],
+                    device_id=device_id[:100],
+                )
+                # Attribution of a voter who arrived without a referral: the campaign of
+                # their first vote. Conditional, so concurrent first votes cannot both win.
+                Voter.objects.filter(pk=voter.pk, attributed_campaign__isnull=True).update(
+                    attributed_campaign=campaign
+                )
+        except IntegrityError:
+            continue
+        return VoteResult(vote=vote, remaining_today=per_day - len(day_slots) - 1)
+    raise errors.VoteContention()
+
+
+def vote_invalidate(*, vote_ids: Iterable[int], actor, reason: str) -> int:
+    """Invalidate valid votes with a reason; returns how many changed.
+
+    Invalidated votes stay stored and leave every count. The audit log records who, when
+    and why; the leaderboards of the affected campaigns are recomputed after commit.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise errors.DomainError("A reason is required to invalidate votes.")
+    ids = list(vote_ids)
+    now = timezone.now()
+    with transaction.atomic():
+        to_change = Vote.objects.select_for_update().filter(pk__in=ids, status=Vote.Status.VALID)
+        affected = list(to_change.values("campaign_id").annotate(n=Count("id")))
+        changed = to_change.update(
+            status=Vote.Status.INVALIDATED,
+            invalidated_reason=reason[:255],
+            invalidated_by=actor if getattr(actor, "pk", None) else None,
+            invalidated_at=now,
+        )
+        for row in affected:
+            campaign = Campaign.objects.select_related("pilot").get(pk=row["campaign_id"])
+            audit_record(
+                actor=actor,
+                action="votes.invalidate",
+                target=campaign,
+                reason=reason,
+                data={"votes": row["n"]},
+            )
+        for row in affected:
+            # By name: tasks import this module, not the other way round.
+            transaction.on_commit(
+                lambda pk=row["campaign_id"]: current_app.send_task(
+                    "voting.tasks.leaderboard_refresh", args=[pk]
+                )
+            )
+    return changed
+
+
+def leaderboard_snapshot_create(*, round_id: int, final: bool = False) -> LeaderboardSnapshot:
+    """Store the round's current standing, unless it equals the latest one.
+
+    Safe to run twice or concurrently with itself: an unchanged standing writes nothing,
+    and at most one final snapshot per round exists (unique constraint).
+    """
+    round_ = Round.objects.select_related("campaign").get(pk=round_id)
+    if final:
+        existing = LeaderboardSnapshot.objects.filter(round_id=round_id, is_final=True).first()
+        if existing:
+            return existing
+    standings = round_standings(round_id=round_id)
+    latest = leaderboard_latest(round_id=round_id)
+    if latest and latest.standings == standings and (latest.is_final or not final):
+        return latest
+    try:
+        with transaction.atomic():
+            return LeaderboardSnapshot.objects.create(
+                campaign=round_.campaign,
+                round=round_,
+                computed_at=timezone.now(),
+                total_votes=sum(row["votes"] for row in standings),
+                is_final=final,
+                standings=standings,
+            )
+    except IntegrityError:
+        # Another worker froze the final standing first.
+        return LeaderboardSnapshot.objects.get(round_id=round_id, is_final=True)
+
+
+def leaderboard_refresh_campaign(
+    *, campaign_id: int, final: bool = False
+) -> list[LeaderboardSnapshot]:
+    return [
+        leaderboard_snapshot_create(round_id=round_id, final=final)
+        for round_id in campaign_round_ids(campaign_id=campaign_id)
+    ]
+
+
+def open_campaign_ids(*, at: datetime | None = None) -> list[int]:
+    """Campaigns whose leaderboards move: open, and voting has started (with a grace
+    period after closing so the last votes land in a snapshot)."""
+    at = at or timezone.now()
+    grace = timedelta(minutes=5)
+    return list(
+        Campaign.objects.filter(
+            Q(status=Campaign.Status.OPEN),
+            voting_starts_at__lte=at,
+            voting_ends_at__gte=at - grace,
+        ).values_list("id", flat=True)
+    )
