@@ -322,3 +322,68 @@ class LeaderboardSnapshot(models.Model):
     @property
     def school_id(self) -> int:
         return self.campaign.pilot.school_id
+
+
+class OneTimeCode(models.Model):
+    """A sign-in code sent by SMS: 6 digits, valid for minutes, single use, void after
+    too many wrong tries. Only a keyed hash of the code is stored, so a database dump
+    cannot be used to sign in (and 10^6 codes cannot be brute-forced offline without the
+    secret key)."""
+
+    phone = models.CharField(_("phone (E.164)"), max_length=20)
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+        ordering = ["-created_at"]
+        # Verification reads a phone's latest code; the per-phone hourly cap counts them.
+        indexes = [models.Index(fields=["phone", "-created_at"], name="otp_phone_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"{Voter(phone=self.phone).masked_phone} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class VoterToken(models.Model):
+    """A voter's bearer token. Only its SHA-256 is stored: the token is a random 256-bit
+    secret, so a plain hash suffices (nothing to brute-force) and a leaked table signs
+    nobody in. Revoked tokens stay for the record."""
+
+    voter = models.ForeignKey(
+        Voter, on_delete=models.CASCADE, related_name="tokens", verbose_name=_("voter")
+    )
+    key_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("voter token")
+        verbose_name_plural = _("voter tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.voter} ({self.created_at:%Y-%m-%d})"
+
+
+class ServiceToken(models.Model):
+    """A bearer token of a trusted backend (the app's), e.g. for activity ingest.
+    Stored as SHA-256 like voter tokens; deactivate rather than delete."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    key_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("service token")
+        verbose_name_plural = _("service tokens")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
