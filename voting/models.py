@@ -1,9 +1,12 @@
 """Entries, voters, votes, visits, app activity and leaderboard snapshots."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from campaigns.privacy import mask_phone
 
 
 class Entry(models.Model):
@@ -67,6 +70,10 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} · {self.campaign}"
+
+    def clean(self) -> None:
+        if self.round_id and self.campaign_id and self.round.campaign_id != self.campaign_id:
+            raise ValidationError({"round": _("This round belongs to another campaign.")})
 
     @property
     def school_id(self) -> int:
@@ -134,8 +141,7 @@ class Voter(models.Model):
     @property
     def masked_phone(self) -> str:
         """The phone as anyone but staff may see it: +86138****8000."""
-        phone = self.phone
-        return phone[:6] + "****" + phone[-4:] if len(phone) > 10 else "****"
+        return mask_phone(self.phone)
 
 
 class Vote(models.Model):

@@ -1,0 +1,260 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .models import AuditLog, Campaign, Expense, Pilot, Prize, Round, School
+from .rules import is_ops
+from .scoping import SchoolScopedAdmin, ScopedInlineMixin
+from .services import POLICY_FIELDS, campaign_policy_frozen, campaign_record_frozen_change
+
+admin.site.site_header = _("Campus campaign manager")
+admin.site.site_title = _("Campus campaigns")
+admin.site.index_title = _("Operations")
+
+RelatedOnly = admin.RelatedOnlyFieldListFilter
+
+
+@admin.register(School)
+class SchoolAdmin(SchoolScopedAdmin):
+    list_display = ["name", "slug", "city", "province", "student_population", "pilot_count"]
+    list_filter = ["province"]
+    search_fields = ["name", "slug", "city"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_pilots=Count("pilots"))
+
+    @admin.display(description=_("pilots"), ordering="n_pilots")
+    def pilot_count(self, obj: School) -> int:
+        return obj.n_pilots
+
+
+@admin.register(Pilot)
+class PilotAdmin(SchoolScopedAdmin):
+    list_display = [
+        "name",
+        "school",
+        "status",
+        "starts_on",
+        "ends_on",
+        "budget",
+        "owner",
+        "replicated_from",
+    ]
+    list_filter = ["status", ("school", RelatedOnly)]
+    list_select_related = ["school", "owner", "replicated_from__school"]
+    search_fields = ["name", "school__name"]
+    date_hierarchy = "starts_on"
+    autocomplete_fields = ["school"]
+    raw_id_fields = ["replicated_from"]
+
+
+class RoundInline(ScopedInlineMixin, admin.TabularInline):
+    model = Round
+    extra = 0
+    fields = ["number", "topic", "voting_starts_at", "voting_ends_at"]
+
+
+class PrizeFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        # The reason is a field of the parent form, which a formset cannot see; read it
+        # from the same POST so a frozen prize list never changes without one.
+        if (
+            self.has_changed()
+            and campaign_policy_frozen(campaign=self.instance)
+            and not self.data.get("change_reason", "").strip()
+        ):
+            raise ValidationError(_("Voting has opened: prize changes need a reason."))
+
+
+class PrizeInline(ScopedInlineMixin, admin.TabularInline):
+    model = Prize
+    formset = PrizeFormSet
+    extra = 0
+    fields = ["round", "name", "rank_from", "rank_to", "unit_cost", "quantity"]
+
+
+class CampaignAdminForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        label=_("Reason for changing a frozen policy"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Voting has opened: the vote policy and prizes are frozen. Any change needs a "
+            "reason, recorded in the audit log."
+        ),
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "pilot",
+            "kind",
+            "title",
+            "slug",
+            "status",
+            "rules",
+            "submission_starts_at",
+            "submission_ends_at",
+            "voting_starts_at",
+            "voting_ends_at",
+            *POLICY_FIELDS,
+        ]
+
+    def frozen_changes(self) -> list[str]:
+        if not campaign_policy_frozen(campaign=self.instance):
+            return []
+        return [name for name in self.changed_data if name in POLICY_FIELDS]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.frozen_changes() and not cleaned.get("change_reason", "").strip():
+            raise ValidationError(
+                _("Voting has opened: give a reason for changing %(fields)s.")
+                % {"fields": ", ".join(self.frozen_changes())}
+            )
+        return cleaned
+
+
+@admin.register(Campaign)
+class CampaignAdmin(SchoolScopedAdmin):
+    form = CampaignAdminForm
+    list_display = [
+        "title",
+        "slug",
+        "pilot",
+        "kind",
+        "status",
+        "voting_starts_at",
+        "voting_ends_at",
+        "votes_per_day",
+        "votes_per_entry_per_day",
+        "entry_count",
+    ]
+    list_filter = ["status", "kind", ("pilot__school", RelatedOnly)]
+    list_select_related = ["pilot__school"]
+    search_fields = ["title", "slug", "pilot__name", "pilot__school__name"]
+    prepopulated_fields = {"slug": ["title"]}
+    date_hierarchy = "voting_starts_at"
+    inlines = [RoundInline, PrizeInline]
+    actions = ["refresh_leaderboards"]
+    fieldsets = [
+        (None, {"fields": ["pilot", "kind", "title", "slug", "status", "rules"]}),
+        (
+            _("Windows (Asia/Shanghai)"),
+            {
+                "fields": [
+                    ("submission_starts_at", "submission_ends_at"),
+                    ("voting_starts_at", "voting_ends_at"),
+                ]
+            },
+        ),
+        (
+            _("Vote policy"),
+            {
+                "fields": [
+                    "votes_per_day",
+                    "votes_per_entry_per_day",
+                    "school_voters_only",
+                    "change_reason",
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_entries=Count("entries"))
+
+    @admin.display(description=_("entries"), ordering="n_entries")
+    def entry_count(self, obj: Campaign) -> int:
+        return obj.n_entries
+
+    def save_related(self, request, form, formsets, change):
+        prizes_changed = any(
+            fs.has_changed() for fs in formsets if fs.model is Prize
+        ) and campaign_policy_frozen(campaign=form.instance)
+        frozen = form.frozen_changes()
+        super().save_related(request, form, formsets, change)
+        # Every campaign has at least its first round: entries and leaderboards hang on it.
+        Round.objects.get_or_create(campaign=form.instance, number=1)
+        if frozen or prizes_changed:
+            campaign_record_frozen_change(
+                campaign=form.instance,
+                actor=request.user,
+                reason=form.cleaned_data["change_reason"].strip(),
+                changes={
+                    "fields": {name: str(form.cleaned_data[name]) for name in frozen},
+                    "prizes_changed": prizes_changed,
+                },
+            )
+
+    @admin.action(description=_("Refresh leaderboards now"), permissions=["view"])
+    def refresh_leaderboards(self, request, queryset):
+        from celery import current_app
+
+        ids = list(queryset.values_list("pk", flat=True))
+        for pk in ids:
+            # By name: the campaigns layer does not import the voting app.
+            current_app.send_task("voting.tasks.leaderboard_refresh", args=[pk])
+        self.message_user(
+            request,
+            ngettext(
+                "Leaderboard refresh queued for %(n)d campaign.",
+                "Leaderboard refresh queued for %(n)d campaigns.",
+                len(ids),
+            )
+            % {"n": len(ids)},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(Round)
+class RoundAdmin(SchoolScopedAdmin):
+    list_display = ["__str__", "campaign", "number", "topic", "voting_starts_at", "voting_ends_at"]
+    list_filter = [("campaign", RelatedOnly)]
+    list_select_related = ["campaign"]
+    search_fields = ["topic", "campaign__title"]
+
+
+@admin.register(Prize)
+class PrizeAdmin(SchoolScopedAdmin):
+    list_display = ["name", "campaign", "round", "rank_from", "rank_to", "unit_cost", "quantity"]
+    list_filter = [("campaign", RelatedOnly)]
+    list_select_related = ["campaign", "round__campaign"]
+    search_fields = ["name", "campaign__title"]
+
+
+@admin.register(Expense)
+class ExpenseAdmin(SchoolScopedAdmin):
+    list_display = ["spent_on", "category", "amount", "pilot", "campaign", "note"]
+    list_filter = ["category", ("pilot__school", RelatedOnly), ("pilot", RelatedOnly)]
+    list_select_related = ["pilot__school", "campaign"]
+    search_fields = ["note", "pilot__name"]
+    date_hierarchy = "spent_on"
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(SchoolScopedAdmin):
+    """Read-only: the log is written by services and never edited."""
+
+    list_display = ["at", "actor", "action", "school", "object_repr", "reason"]
+    list_filter = ["action", ("school", RelatedOnly)]
+    list_select_related = ["actor", "school"]
+    search_fields = ["object_repr", "reason", "actor__username"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return is_ops(request.user)
