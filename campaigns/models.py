@@ -372,3 +372,27 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
+
+class StaffPhone(models.Model):
+    """Phone numbers of operations staff and test accounts. Voters with these numbers
+    are never counted as new users (ambassadors are recognised by their own roster)."""
+
+    phone = models.CharField(_("phone (E.164)"), max_length=20, unique=True)
+    label = models.CharField(_("whose"), max_length=120, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("staff user"),
+    )
+
+    class Meta:
+        verbose_name = _("staff phone")
+        verbose_name_plural = _("staff phones (excluded from metrics)")
+        ordering = ["phone"]
+
+    def __str__(self) -> str:
+        return self.label or self.phone
