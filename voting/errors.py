@@ -43,3 +43,27 @@ class VoteContention(DomainError):
     code = "throttled"
     status = 429
     default_message = _("Too many votes at once; please try again.")
+
+
+class InvalidCode(DomainError):
+    code = "invalid_code"
+    status = 400
+    default_message = _("The code is wrong, expired or already used. Request a new one.")
+
+
+class TooManyCodes(DomainError):
+    code = "throttled"
+    status = 429
+    default_message = _("Too many codes requested for this phone; please try again later.")
+
+
+class SubmissionsClosed(DomainError):
+    code = "submissions_closed"
+    status = 409
+    default_message = _("This campaign is not accepting entries now.")
+
+
+class InvalidImage(DomainError):
+    code = "invalid_image"
+    status = 400
+    default_message = _("Upload a JPEG, PNG or WebP photo.")

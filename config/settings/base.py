@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files, not a CDN
     "django_filters",
     "import_export",
     "django_celery_beat",
@@ -147,14 +148,60 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "voting.api_support.Pagination",
     "PAGE_SIZE": 20,
+    # Voters and the app backend send bearer tokens; no session auth, so no CSRF gap.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["voting.authentication.VoterTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "EXCEPTION_HANDLER": "voting.api_support.exception_handler",
+    # How many reverse proxies we sit behind: the client IP is taken that many hops from
+    # the right of X-Forwarded-For, so a client cannot spoof it (0 = REMOTE_ADDR only).
+    # https://www.django-rest-framework.org/api-guide/throttling/#how-clients-are-identified
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    # Bursts only: the vote limits themselves are database constraints. Campus dorms
+    # share one public IP, so per-IP rates are generous.
+    "DEFAULT_THROTTLE_RATES": {
+        "otp_phone": env.str("THROTTLE_OTP_PHONE", default="5/hour"),
+        "otp_ip": env.str("THROTTLE_OTP_IP", default="300/hour"),
+        "verify_phone": env.str("THROTTLE_VERIFY_PHONE", default="20/hour"),
+        "verify_ip": env.str("THROTTLE_VERIFY_IP", default="600/hour"),
+        "vote_voter": env.str("THROTTLE_VOTE_VOTER", default="60/min"),
+        "vote_ip": env.str("THROTTLE_VOTE_IP", default="3000/min"),
+        "submit_voter": env.str("THROTTLE_SUBMIT_VOTER", default="20/hour"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Campus campaign manager API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,  # multipart uploads get a binary request schema
+    # Self-hosted Swagger UI (drf-spectacular-sidecar): /api/docs/ works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignStatusEnum": "campaigns.models.Campaign.Status",
+        "EntryStatusEnum": "voting.models.Entry.Status",
+        "VoteStatusEnum": "voting.models.Vote.Status",
+    },
 }
+
+# --- Sign-in and the public API ----------------------------------------------------------
+# One-time codes go out through SMS_BACKEND: "console" logs them, "file" writes one JSON
+# file per code into SMS_FILE_PATH, or a dotted path to a gateway class (voting/sms.py).
+SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
+OTP_TTL_SECONDS = 5 * 60
+OTP_MAX_ATTEMPTS = 5
+# Also enforced in the database (codes per phone per hour), across processes.
+OTP_MAX_PER_PHONE_PER_HOUR = env.int("OTP_MAX_PER_PHONE_PER_HOUR", default=10)
+# Where /s/{share_code} sends people; {campaign} is the slug, {entry} the id, {code} the
+# share code. Default: the entry in the API; production points it at the mobile web page.
+SHARE_REDIRECT_URL = env.str(
+    "SHARE_REDIRECT_URL", default="/api/v1/campaigns/{campaign}/entries/{entry}/?ref={code}"
+)
+PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
+PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
 
 # --- Celery (https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html) ----
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")

@@ -1,0 +1,63 @@
+"""Fixtures and helpers of the API tests (imported by tests/voting/conftest.py)."""
+
+import io
+
+import pytest
+from django.core.cache import cache
+from PIL import Image
+from rest_framework.test import APIClient
+
+from tests.factories import CampaignFactory, EntryFactory, VoterFactory
+from voting import sms
+from voting.services_auth import voter_token_issue
+
+
+@pytest.fixture
+def api_env(settings, tmp_path):
+    """Isolation for API tests: an empty cache (throttle buckets, visit de-duplication),
+    SMS captured in memory, uploads in a temporary folder."""
+    cache.clear()
+    sms.outbox.clear()
+    settings.SMS_BACKEND = "memory"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    yield
+    cache.clear()
+    sms.outbox.clear()
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def bearer(voter) -> dict[str, str]:
+    """Request headers authenticating ``voter`` with a fresh token."""
+    return {"HTTP_AUTHORIZATION": f"Bearer {voter_token_issue(voter=voter)}"}
+
+
+@pytest.fixture
+def campaign(db):
+    return CampaignFactory(slug="best-runner")
+
+
+@pytest.fixture
+def entry(campaign):
+    return EntryFactory(campaign=campaign)
+
+
+@pytest.fixture
+def voter(db):
+    return VoterFactory()
+
+
+@pytest.fixture
+def voter_api(voter):
+    client = APIClient()
+    client.credentials(**bearer(voter))
+    return client
+
+
+def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (64, 48)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, format=fmt)
+    return out.getvalue()

@@ -1,0 +1,261 @@
+"""Campaigns, entries, leaderboard and share links: the anonymous reads of the API."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from campaigns.models import Campaign, Round
+from tests.factories import CampaignFactory, EntryFactory, PrizeFactory, VoteFactory
+from tests.voting.fixtures_api import image_bytes
+from voting.models import Entry, Visit
+from voting.services import leaderboard_refresh_campaign
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_env")]
+
+
+def _error(response) -> str:
+    return response.json()["error"]["code"]
+
+
+# --- Campaigns -------------------------------------------------------------------------
+
+
+def test_campaign_list_shows_open_campaigns_only(api, campaign):
+    CampaignFactory(status=Campaign.Status.DRAFT)
+    CampaignFactory(status=Campaign.Status.CLOSED)
+    response = api.get("/api/v1/campaigns/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 1
+    item = body["results"][0]
+    assert item["slug"] == "best-runner"
+    assert item["school"]["slug"] == campaign.pilot.school.slug
+    assert {"voting_starts_at", "voting_ends_at", "submission_starts_at"} <= set(item)
+
+
+def test_campaign_list_query_count_is_fixed(api, django_assert_num_queries):
+    for _ in range(5):
+        CampaignFactory()
+    with django_assert_num_queries(2):  # count + page (school joined)
+        response = api.get("/api/v1/campaigns/")
+    assert response.json()["count"] == 5
+
+
+def test_campaign_detail_has_policy_windows_rounds_and_prizes(api, campaign):
+    PrizeFactory(campaign=campaign, name="手环", rank_from=1, rank_to=3)
+    response = api.get("/api/v1/campaigns/best-runner/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["policy"] == {
+        "votes_per_day": 3,
+        "votes_per_entry_per_day": 1,
+        "school_voters_only": False,
+    }
+    assert body["voting_ends_at"] and body["submission_ends_at"]
+    assert body["rounds"][0]["number"] == 1
+    assert body["prizes"] == [
+        {"name": "手环", "rank_from": 1, "rank_to": 3, "quantity": 1, "round": None}
+    ]
+
+
+def test_campaign_detail_records_a_visit_and_sets_the_visitor_cookie(api, campaign):
+    response = api.get("/api/v1/campaigns/best-runner/")
+    vid = response.cookies["vid"].value
+    visit = Visit.objects.get()
+    assert (visit.visitor_id, visit.campaign, visit.kind) == (vid, campaign, "visit")
+    # The cookie identifies the visitor next time; reloads add no row.
+    api.get("/api/v1/campaigns/best-runner/")
+    assert Visit.objects.count() == 1
+    assert "vid" not in api.get("/api/v1/campaigns/best-runner/").cookies
+
+
+def test_visitor_header_wins_over_the_cookie(api, campaign):
+    api.get("/api/v1/campaigns/best-runner/", HTTP_X_VISITOR_ID="app-device-12345678")
+    assert Visit.objects.get().visitor_id == "app-device-12345678"
+
+
+@pytest.mark.parametrize("status", [Campaign.Status.DRAFT, Campaign.Status.ARCHIVED])
+def test_unpublished_campaign_is_not_found(api, status):
+    CampaignFactory(slug="hidden", status=status)
+    response = api.get("/api/v1/campaigns/hidden/")
+    assert response.status_code == 404 and _error(response) == "not_found"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/campaigns/nope/",
+        "/api/v1/campaigns/nope/entries/",
+        "/api/v1/campaigns/nope/leaderboard/",
+        "/api/v1/campaigns/best-runner/entries/999999/",
+        "/api/v1/campaigns/best-runner/entries/99999999999999999999999/",
+        "/api/v1/campaigns/%E4%B8%AD%00/",
+        "/s/NOSUCH",
+        "/s/%00",
+    ],
+)
+def test_unknown_things_are_not_found(api, campaign, path):
+    response = api.get(path)
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "Not found."}} or (
+        _error(response) == "not_found"
+    )
+
+
+# --- Entries ---------------------------------------------------------------------------
+
+
+def test_entry_list_shows_approved_entries_with_urls_and_snapshot_counts(api, campaign):
+    shown = EntryFactory(campaign=campaign, name="小明")
+    shown.photo.save("p.jpg", ContentFile(image_bytes()), save=False)
+    shown.thumbnail.save("t.jpg", ContentFile(image_bytes()), save=True)
+    EntryFactory(campaign=campaign, status=Entry.Status.PENDING)
+    EntryFactory(campaign=campaign, status=Entry.Status.REJECTED)
+    VoteFactory(entry=shown)
+    VoteFactory(entry=shown)
+    leaderboard_refresh_campaign(campaign_id=campaign.pk)
+    VoteFactory(entry=shown)  # after the snapshot: not shown until the next one
+
+    response = api.get("/api/v1/campaigns/best-runner/entries/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 1
+    item = body["results"][0]
+    assert item["id"] == shown.pk and item["name"] == "小明"
+    assert item["votes"] == 2
+    assert item["share_code"] == shown.share_code
+    assert item["share_url"] == f"http://testserver/s/{shown.share_code}"
+    assert item["photo_url"].startswith("http://testserver/media/entries/")
+    assert item["thumbnail_url"].startswith("http://testserver/media/entries/thumbs/")
+
+
+def test_entry_list_query_count_is_fixed(api, campaign, django_assert_num_queries):
+    for _ in range(15):
+        VoteFactory(entry=EntryFactory(campaign=campaign))
+    leaderboard_refresh_campaign(campaign_id=campaign.pk)
+    # campaign, count, page, latest snapshots, visit insert
+    with django_assert_num_queries(5):
+        response = api.get("/api/v1/campaigns/best-runner/entries/?page_size=10")
+    assert len(response.json()["results"]) == 10
+    assert all(item["votes"] == 1 for item in response.json()["results"])
+
+
+def test_entry_list_is_paginated(api, campaign):
+    for _ in range(25):
+        EntryFactory(campaign=campaign)
+    first = api.get("/api/v1/campaigns/best-runner/entries/").json()
+    assert first["count"] == 25 and len(first["results"]) == 20 and first["next"]
+    second = api.get("/api/v1/campaigns/best-runner/entries/?page=2").json()
+    assert len(second["results"]) == 5
+
+
+@pytest.mark.parametrize("query", ["page=abc", "page=0", "page_size=0", "page_size=x", "round=x"])
+def test_malformed_query_is_invalid_naming_it(api, campaign, query):
+    response = api.get(f"/api/v1/campaigns/best-runner/entries/?{query}")
+    assert response.status_code == 400
+    assert _error(response) == "invalid"
+    assert query.split("=")[0] in response.json()["error"]["fields"]
+
+
+def test_page_past_the_end_is_not_found(api, campaign):
+    response = api.get("/api/v1/campaigns/best-runner/entries/?page=9")
+    assert response.status_code == 404 and _error(response) == "not_found"
+
+
+def test_entry_detail_records_an_entry_visit(api, entry):
+    response = api.get(f"/api/v1/campaigns/best-runner/entries/{entry.pk}/")
+    assert response.status_code == 200
+    assert response.json()["id"] == entry.pk and response.json()["votes"] == 0
+    visit = Visit.objects.get()
+    assert visit.entry == entry and visit.campaign == entry.campaign
+
+
+def test_pending_entry_is_not_found(api, campaign):
+    pending = EntryFactory(campaign=campaign, status=Entry.Status.PENDING)
+    response = api.get(f"/api/v1/campaigns/best-runner/entries/{pending.pk}/")
+    assert response.status_code == 404
+
+
+def test_entry_of_another_campaign_is_not_found(api, campaign):
+    other = EntryFactory()
+    response = api.get(f"/api/v1/campaigns/best-runner/entries/{other.pk}/")
+    assert response.status_code == 404
+
+
+# --- Leaderboard -----------------------------------------------------------------------
+
+
+def test_leaderboard_is_the_latest_snapshot(api, campaign):
+    first, second = EntryFactory(campaign=campaign), EntryFactory(campaign=campaign)
+    VoteFactory(entry=second)
+    leaderboard_refresh_campaign(campaign_id=campaign.pk)
+    response = api.get("/api/v1/campaigns/best-runner/leaderboard/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["computed_at"]
+    assert body["entries"] == [
+        {"rank": 1, "entry_id": second.pk, "name": second.name, "votes": 1},
+        {"rank": 2, "entry_id": first.pk, "name": first.name, "votes": 0},
+    ]
+
+
+def test_leaderboard_before_any_snapshot_is_the_live_standing(api, entry):
+    VoteFactory(entry=entry)
+    body = api.get("/api/v1/campaigns/best-runner/leaderboard/").json()
+    assert body["entries"][0]["votes"] == 1
+
+
+def test_daily_topic_leaderboard_defaults_to_the_current_round(api):
+    now = timezone.now()
+    campaign = CampaignFactory(slug="daily", kind=Campaign.Kind.DAILY_TOPIC, with_round=False)
+    yesterday = Round.objects.create(
+        campaign=campaign,
+        number=1,
+        topic="最佳跑者",
+        voting_starts_at=now - timedelta(days=1, hours=1),
+        voting_ends_at=now - timedelta(hours=1),
+    )
+    today = Round.objects.create(
+        campaign=campaign,
+        number=2,
+        topic="最佳腹肌",
+        voting_starts_at=now - timedelta(hours=1),
+        voting_ends_at=now + timedelta(hours=23),
+    )
+    old = EntryFactory(campaign=campaign, round=yesterday)
+    new = EntryFactory(campaign=campaign, round=today)
+    body = api.get("/api/v1/campaigns/daily/leaderboard/").json()
+    assert body["round"] == 2 and body["topic"] == "最佳腹肌"
+    assert [row["entry_id"] for row in body["entries"]] == [new.pk]
+    body = api.get("/api/v1/campaigns/daily/leaderboard/?round=1").json()
+    assert [row["entry_id"] for row in body["entries"]] == [old.pk]
+    response = api.get("/api/v1/campaigns/daily/leaderboard/?round=7")
+    assert response.status_code == 404
+
+
+def test_closed_campaign_leaderboard_stays_readable(api, entry):
+    Campaign.objects.filter(pk=entry.campaign_id).update(status=Campaign.Status.CLOSED)
+    assert api.get("/api/v1/campaigns/best-runner/leaderboard/").status_code == 200
+
+
+# --- Share links -----------------------------------------------------------------------
+
+
+def test_share_link_records_a_click_and_redirects_to_the_entry(api, entry):
+    response = api.get(f"/s/{entry.share_code}", HTTP_X_VISITOR_ID="visitor-from-wechat")
+    assert response.status_code == 302
+    assert response["Location"] == (
+        f"/api/v1/campaigns/best-runner/entries/{entry.pk}/?ref={entry.share_code}"
+    )
+    click = Visit.objects.get()
+    assert click.kind == Visit.Kind.SHARE_CLICK
+    assert (click.entry, click.visitor_id) == (entry, "visitor-from-wechat")
+
+
+def test_share_link_target_is_configurable(api, entry, settings):
+    settings.SHARE_REDIRECT_URL = "https://m.example.cn/e/{entry}?ref={code}"
+    response = api.get(f"/s/{entry.share_code.lower()}")
+    assert response["Location"] == f"https://m.example.cn/e/{entry.pk}?ref={entry.share_code}"
+    assert response.cookies["vid"].value == Visit.objects.get().visitor_id

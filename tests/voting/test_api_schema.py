@@ -1,0 +1,80 @@
+"""The OpenAPI schema and the interactive docs, and the error envelope's edges."""
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+from drf_spectacular.validation import validate_schema
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_env")]
+
+CONTRACT_PATHS = {
+    "/api/v1/auth/otp/": {"post"},
+    "/api/v1/auth/verify/": {"post"},
+    "/api/v1/campaigns/": {"get"},
+    "/api/v1/campaigns/{slug}/": {"get"},
+    "/api/v1/campaigns/{slug}/entries/": {"get", "post"},
+    "/api/v1/campaigns/{slug}/entries/{entry_id}/": {"get"},
+    "/api/v1/campaigns/{slug}/entries/{entry_id}/votes/": {"post"},
+    "/api/v1/campaigns/{slug}/leaderboard/": {"get"},
+    "/api/v1/me/": {"get"},
+    "/api/v1/me/votes/": {"get"},
+    "/s/{share_code}": {"get"},
+}
+
+
+@pytest.fixture
+def schema(api):
+    response = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_schema_is_valid_openapi_and_covers_the_contract(schema):
+    validate_schema(schema)
+    for path, methods in CONTRACT_PATHS.items():
+        assert methods <= set(schema["paths"][path]), path
+
+
+def test_every_error_code_of_the_vote_contract_is_documented(schema):
+    responses = schema["paths"]["/api/v1/campaigns/{slug}/entries/{entry_id}/votes/"]["post"][
+        "responses"
+    ]
+    assert set(responses) >= {"201", "401", "403", "404", "409", "429"}
+    described = " ".join(r.get("description", "") for r in responses.values())
+    for code in [
+        "campaign_closed",
+        "entry_not_votable",
+        "daily_limit_reached",
+        "entry_limit_reached",
+        "school_not_eligible",
+        "not_authenticated",
+        "throttled",
+    ]:
+        assert code in described
+
+
+def test_schema_generates_without_warnings():
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
+
+
+def test_docs_render_from_our_own_static_files(api):
+    response = api.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "swagger-ui" in html
+    assert "cdn." not in html and "jsdelivr" not in html and "unpkg" not in html
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
+    assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+
+
+def test_malformed_json_is_invalid(api):
+    response = api.post("/api/v1/auth/otp/", data="{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+
+
+def test_unknown_api_url_is_a_json_not_found(client, settings):
+    settings.DEBUG = False
+    response = client.get("/api/v1/nothing-here/")
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "Not found."}}
