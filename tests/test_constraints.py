@@ -21,6 +21,7 @@ from tests.factories import (
     VoterFactory,
     WorkLogFactory,
 )
+from tests.helpers import page_says
 from voting.models import Activity, LeaderboardSnapshot, Vote
 
 pytestmark = pytest.mark.django_db
@@ -178,7 +179,7 @@ def test_admin_explains_pilot_window_error(ops_client):
         },
     )
     assert response.status_code == 200
-    assert "A pilot cannot end before it starts." in response.content.decode()
+    assert page_says(response, "A pilot cannot end before it starts.")
     pilot.refresh_from_db()
     assert pilot.ends_on != pilot.starts_on - timedelta(days=9)
 
@@ -190,7 +191,7 @@ def test_admin_explains_negative_hours_and_duplicate_student_id(ops_client):
         {"ambassador": ambassador.pk, "date": "2026-09-01", "hours": "-2", "task": "发传单"},
     )
     assert response.status_code == 200
-    assert "Hours must be more than 0 and at most 24." in response.content.decode()
+    assert page_says(response, "Hours must be more than 0 and at most 24.")
     assert not WorkLog.objects.exists()
 
     response = ops_client.post(
@@ -206,7 +207,7 @@ def test_admin_explains_negative_hours_and_duplicate_student_id(ops_client):
         },
     )
     assert response.status_code == 200
-    assert "already has an ambassador with this student id" in response.content.decode()
+    assert page_says(response, "This school already has an ambassador with this student id.")
     assert Ambassador.objects.count() == 1
 
 
@@ -215,7 +216,10 @@ def test_admin_explains_campaign_policy_error(ops_client):
     data = campaign_form_data(campaign, votes_per_day=1, votes_per_entry_per_day=2)
     response = ops_client.post(reverse("admin:campaigns_campaign_change", args=[campaign.pk]), data)
     assert response.status_code == 200
-    assert "at least the votes per entry per day" in response.content.decode()
+    assert page_says(
+        response,
+        "Votes per day must be at least 1 and at least the votes per entry per day.",
+    )
 
 
 def campaign_form_data(campaign: Campaign, **overrides) -> dict:

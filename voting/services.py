@@ -4,13 +4,14 @@ Every entry point (API, admin, seed data, tests, benchmarks) casts votes through
 ``vote_cast``; the limits it enforces are backed by database constraints on ``Vote``.
 """
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from celery import current_app
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.audit import audit_record
@@ -122,14 +123,21 @@ def vote_invalidate(*, vote_ids: Iterable[int], actor, reason: str) -> int:
     ids = list(vote_ids)
     now = timezone.now()
     with transaction.atomic():
-        to_change = Vote.objects.select_for_update().filter(pk__in=ids, status=Vote.Status.VALID)
-        affected = list(to_change.values("campaign_id").annotate(n=Count("id")))
-        changed = to_change.update(
+        # Lock the rows first so two staff members invalidating the same votes at once
+        # count and audit each vote once.
+        locked = list(
+            Vote.objects.select_for_update()
+            .filter(pk__in=ids, status=Vote.Status.VALID)
+            .values_list("pk", "campaign_id")
+        )
+        changed = Vote.objects.filter(pk__in=[pk for pk, _ in locked]).update(
             status=Vote.Status.INVALIDATED,
             invalidated_reason=reason[:255],
             invalidated_by=actor if getattr(actor, "pk", None) else None,
             invalidated_at=now,
         )
+        per_campaign = Counter(campaign_id for _, campaign_id in locked)
+        affected = [{"campaign_id": c, "n": n} for c, n in sorted(per_campaign.items())]
         for row in affected:
             campaign = Campaign.objects.select_related("pilot").get(pk=row["campaign_id"])
             audit_record(

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from campaigns.models import AuditLog, Campaign, Prize
 from tests.factories import CampaignFactory, PrizeFactory
+from tests.helpers import page_says
 from tests.test_constraints import campaign_form_data
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,11 @@ def test_after_voting_opens_a_policy_change_without_reason_is_refused(ops_client
     campaign = CampaignFactory()  # voting opened 3 days ago
     response = ops_client.post(change_url(campaign), campaign_form_data(campaign, votes_per_day=9))
     assert response.status_code == 200
-    assert "give a reason" in response.content.decode()
+    assert page_says(
+        response,
+        "Voting has opened: give a reason for changing %(fields)s.",
+        fields="votes_per_day",
+    )
     campaign.refresh_from_db()
     assert campaign.votes_per_day == 3
 
@@ -66,7 +71,7 @@ def test_after_voting_opens_prize_changes_need_a_reason(ops_client):
     )
     response = ops_client.post(change_url(campaign), data)
     assert response.status_code == 200
-    assert "prize changes need a reason" in response.content.decode()
+    assert page_says(response, "Voting has opened: prize changes need a reason.")
     assert Prize.objects.get().unit_cost == 100
 
     data["change_reason"] = "赞助商升级奖品"

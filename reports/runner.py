@@ -1,0 +1,329 @@
+"""The post-campaign report: funnel, new users, retention, cost and the verdict.
+
+One runner per report (PostHog's query runners): ``CampaignReportRunner(campaign).run()``
+returns a ``CampaignReport`` whose ``as_json()`` has the SPEC's contract keys. Every
+number comes from SQL aggregates in the selectors of the apps below.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from ambassadors.selectors import ambassador_names, labour_cost
+from campaigns.models import Campaign, Pilot
+from campaigns.selectors import (
+    campaign_share_of_pilot,
+    expenses_by_category,
+    expenses_for_campaign,
+    prize_cost_awarded,
+)
+from voting import selectors_metrics as metrics
+from voting.models import LeaderboardSnapshot, Visit
+from voting.selectors import campaign_round_ids
+
+CENT = Decimal("0.01")
+# New users are counted from the opening of entries until this long after voting closes.
+ATTRIBUTION_TAIL = timedelta(days=7)
+
+Progress = Callable[[int], None]
+
+
+def money(value: Decimal | None) -> str | None:
+    return None if value is None else str(Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def rate(numerator: int, denominator: int) -> float | None:
+    """A share from 0 to 1, or None when there is nothing to divide by."""
+    if not denominator:
+        return None
+    return round(min(1.0, numerator / denominator), 4)
+
+
+def retention_json(counts: dict, total: int) -> dict:
+    return {
+        f"d{n}": {
+            "cohort": counts[f"d{n}"].cohort,
+            "retained": counts[f"d{n}"].retained,
+            "rate": rate(counts[f"d{n}"].retained, counts[f"d{n}"].cohort),
+            "mature": counts[f"d{n}"].cohort == total,
+        }
+        for n in metrics.RETENTION_DAYS
+    }
+
+
+@dataclass
+class Verdict:
+    decision: str  # replicate | improve | stop
+    reasons: list[str]
+    numbers: dict[str, Any]
+
+
+def decide(
+    *,
+    pilot: Pilot,
+    new_users: int,
+    cost_per_retained: Decimal | None,
+    basis: str,
+    d7_rate: float | None,
+) -> Verdict:
+    """replicate when both targets are met; stop when nothing retained or a target is
+    missed by half or more; improve otherwise (including a missing target)."""
+    target_cost = pilot.target_max_cost_per_retained_user
+    target_d7 = pilot.target_min_d7_retention
+    numbers = {
+        "cost_per_retained_user": money(cost_per_retained),
+        "cost_basis": basis,
+        "target_max_cost_per_retained_user": money(target_cost),
+        "d7_retention": d7_rate,
+        "target_min_d7_retention": None if target_d7 is None else float(target_d7),
+        "new_users": new_users,
+    }
+    reasons: list[str] = []
+    if new_users == 0:
+        return Verdict("stop", ["The campaign brought no new users."], numbers)
+    if cost_per_retained is None:
+        return Verdict("stop", [f"No new user was retained ({basis})."], numbers)
+
+    cost_ok = target_cost is not None and cost_per_retained <= target_cost
+    if target_cost is None:
+        reasons.append("No cost target is set for the pilot.")
+    else:
+        reasons.append(
+            f"Cost per retained user ({basis}) ¥{money(cost_per_retained)} "
+            f"{'≤' if cost_ok else '>'} target ¥{money(target_cost)}."
+        )
+    d7_ok = target_d7 is not None and d7_rate is not None and d7_rate >= float(target_d7)
+    if target_d7 is None:
+        reasons.append("No D7 retention target is set for the pilot.")
+    elif d7_rate is None:
+        reasons.append("D7 retention is not measurable yet.")
+    else:
+        reasons.append(
+            f"D7 retention {d7_rate:.1%} {'≥' if d7_ok else '<'} target {float(target_d7):.1%}."
+        )
+    if cost_ok and d7_ok:
+        return Verdict("replicate", reasons, numbers)
+    far_too_costly = target_cost is not None and cost_per_retained > 2 * target_cost
+    far_too_leaky = target_d7 is not None and d7_rate is not None and d7_rate < float(target_d7) / 2
+    if far_too_costly or far_too_leaky:
+        return Verdict("stop", reasons, numbers)
+    return Verdict("improve", reasons, numbers)
+
+
+@dataclass
+class CampaignReport:
+    campaign: Campaign
+    generated_at: datetime
+    period: tuple[datetime, datetime]
+    unique_visitors: int
+    participants: int
+    share_visitors: int
+    new_users: int
+    new_users_by_channel: dict[str, int]
+    share_signups: int
+    retention: dict
+    cost: dict
+    verdict: Verdict
+    by_channel: dict = field(default_factory=dict)
+    by_ambassador: list = field(default_factory=list)
+    daily_votes: list = field(default_factory=list)
+    weekly_cohorts: list = field(default_factory=list)
+    funnel: list = field(default_factory=list)
+    participants_per_1000_students: float | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        campaign = self.campaign
+        return {
+            "campaign": campaign.slug,
+            "campaign_title": campaign.title,
+            "pilot": campaign.pilot.name,
+            "school": campaign.pilot.school.slug,
+            "generated_at": self.generated_at.isoformat(),
+            "period": {"start": self.period[0].isoformat(), "end": self.period[1].isoformat()},
+            "unique_visitors": self.unique_visitors,
+            "participants": self.participants,
+            "participation_rate": rate(self.participants, self.unique_visitors),
+            "share_visitors": self.share_visitors,
+            "share_signups": self.share_signups,
+            "share_conversion_rate": rate(self.share_signups, self.share_visitors),
+            "new_users": self.new_users,
+            "new_users_by_channel": self.new_users_by_channel,
+            "retention": self.retention,
+            "cost": self.cost,
+            "verdict": {
+                "decision": self.verdict.decision,
+                "reasons": self.verdict.reasons,
+                "numbers": self.verdict.numbers,
+            },
+            "by_channel": self.by_channel,
+            "by_ambassador": self.by_ambassador,
+            "daily_votes": self.daily_votes,
+            "weekly_cohorts": self.weekly_cohorts,
+            "funnel": self.funnel,
+            "participants_per_1000_students": self.participants_per_1000_students,
+        }
+
+
+class CampaignReportRunner:
+    """Computes the report of one campaign as of ``now`` (default: the current time)."""
+
+    def __init__(self, campaign: Campaign, *, now: datetime | None = None) -> None:
+        self.campaign = campaign
+        self.now = now or timezone.now()
+        self.today: date = timezone.localdate(self.now)
+        self.start = campaign.submission_starts_at
+        self.end = min(campaign.voting_ends_at + ATTRIBUTION_TAIL, self.now)
+
+    def run(self, progress: Progress = lambda pct: None) -> CampaignReport:
+        campaign = self.campaign
+        users = metrics.new_users(campaign_id=campaign.pk, start=self.start, end=self.end)
+        overall = metrics.retention_totals(users, today=self.today)
+        progress(30)
+        channels = metrics.retention_by(users, "channel", today=self.today)
+        by_channel_counts = {
+            c: channels.get(c, {}).get("total", 0) for c in ("share", "ambassador", "direct")
+        }
+        progress(50)
+        unique_visitors = metrics.unique_visitors(campaign_id=campaign.pk)
+        share_visitors = metrics.unique_visitors(
+            campaign_id=campaign.pk, kind=Visit.Kind.SHARE_CLICK
+        )
+        participants = metrics.participant_count(campaign_id=campaign.pk)
+        progress(70)
+        retention = retention_json(overall, overall["total"])
+        cost, cost_per_retained, basis = self._cost(overall)
+        progress(85)
+        verdict = decide(
+            pilot=campaign.pilot,
+            new_users=overall["total"],
+            cost_per_retained=cost_per_retained,
+            basis=basis,
+            d7_rate=retention["d7"]["rate"],
+        )
+        population = campaign.pilot.school.student_population
+        report = CampaignReport(
+            campaign=campaign,
+            generated_at=self.now,
+            period=(self.start, self.end),
+            unique_visitors=unique_visitors,
+            participants=participants,
+            share_visitors=share_visitors,
+            new_users=overall["total"],
+            new_users_by_channel=by_channel_counts,
+            share_signups=by_channel_counts["share"],
+            retention=retention,
+            cost=cost,
+            verdict=verdict,
+            by_channel={
+                c: {
+                    "new_users": counts["total"],
+                    "retention": retention_json(counts, counts["total"]),
+                }
+                for c, counts in channels.items()
+            },
+            by_ambassador=self._by_ambassador(users),
+            daily_votes=[
+                {"day": day.isoformat(), "votes": n}
+                for day, n in metrics.daily_valid_votes(campaign_id=campaign.pk)
+            ],
+            weekly_cohorts=self._weekly_cohorts(users),
+            funnel=[
+                {"step": "visitors", "count": unique_visitors},
+                {"step": "participants", "count": participants},
+                {"step": "new_users", "count": overall["total"]},
+                {"step": "d7_retained", "count": overall["d7"].retained},
+                {"step": "d30_retained", "count": overall["d30"].retained},
+            ],
+            participants_per_1000_students=(
+                round(participants * 1000 / population, 2) if population else None
+            ),
+        )
+        progress(100)
+        return report
+
+    def _cost(self, overall: dict) -> tuple[dict, Decimal | None, str]:
+        campaign = self.campaign
+        prizes = prize_cost_awarded(
+            campaign_id=campaign.pk, ranked_entries_by_round=self._ranked_entries_by_round()
+        )
+        expenses = expenses_for_campaign(campaign=campaign)
+        labour = labour_cost(
+            school_id=campaign.pilot.school_id,
+            start=timezone.localdate(self.start),
+            end=timezone.localdate(self.end),
+            stipend_share=campaign_share_of_pilot(campaign=campaign),
+        )
+        total = prizes + expenses + labour
+        # D30 retained users once every cohort has reached day 30; until then D7, saying so.
+        basis = "d30" if overall["d30"].cohort == overall["total"] and overall["total"] else "d7"
+        retained = overall[basis].retained
+        cost_per_retained = total / retained if retained else None
+        cost = {
+            "prizes": money(prizes),
+            "expenses": money(expenses),
+            "labour": money(labour),
+            "total": money(total),
+            "expenses_by_category": {
+                k: money(v) for k, v in expenses_by_category(campaign=campaign).items()
+            },
+            "cost_per_new_user": money(total / overall["total"]) if overall["total"] else None,
+            "cost_per_retained_user": {
+                "value": money(cost_per_retained),
+                "basis": basis,
+                "retained": retained,
+                "mature": overall[basis].cohort == overall["total"],
+            },
+        }
+        return cost, cost_per_retained, basis
+
+    def _ranked_entries_by_round(self) -> dict[int, int]:
+        """Entries with at least one vote in each round's final standing, or latest."""
+        ranked = {}
+        for round_id in campaign_round_ids(campaign_id=self.campaign.pk):
+            snapshot = (
+                LeaderboardSnapshot.objects.filter(round_id=round_id)
+                .order_by("-is_final", "-computed_at")
+                .first()
+            )
+            standings = snapshot.standings if snapshot else []
+            ranked[round_id] = sum(1 for row in standings if row["votes"] > 0)
+        return ranked
+
+    def _by_ambassador(self, users) -> list[dict]:
+        """Ambassadors are credited with retained users, not raw sign-ups."""
+        groups = metrics.retention_by(
+            users.filter(attributed_ambassador__isnull=False),
+            "attributed_ambassador",
+            today=self.today,
+        )
+        names = ambassador_names(ids=list(groups))
+        rows = [
+            {
+                "ambassador_id": pk,
+                "name": names.get(pk, ""),
+                "new_users": counts["total"],
+                "d7_retained": counts["d7"].retained,
+                "d30_retained": counts["d30"].retained,
+                "retention": retention_json(counts, counts["total"]),
+            }
+            for pk, counts in groups.items()
+        ]
+        return sorted(rows, key=lambda r: (-r["d30_retained"], -r["d7_retained"], r["name"]))
+
+    def _weekly_cohorts(self, users) -> list[dict]:
+        weeks = metrics.retention_by(
+            users.annotate(week=TruncWeek("first_day")), "week", today=self.today
+        )
+        return [
+            {
+                "week": week.isoformat() if week else None,
+                "new_users": counts["total"],
+                "retention": retention_json(counts, counts["total"]),
+            }
+            for week, counts in sorted(weeks.items(), key=lambda item: item[0] or date.min)
+        ]

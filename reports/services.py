@@ -1,0 +1,39 @@
+"""Writes of the reports app: requesting and storing computed reports."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns.models import Campaign
+
+from .models import Report
+from .runner import CampaignReportRunner
+
+
+def report_request(*, campaign: Campaign) -> Report:
+    """A pending report, computed by a worker after this transaction commits."""
+    from .tasks import report_generate_task  # tasks import this module at top level
+
+    report = Report.objects.create(campaign=campaign, pilot=campaign.pilot)
+    report_generate_task.delay_on_commit(report.pk)
+    return report
+
+
+def report_generate(*, report_id: int) -> Report:
+    """Compute and store a requested report. Safe to run twice: a finished report is
+    left alone, an interrupted one is computed again from scratch."""
+    report = Report.objects.select_related("campaign__pilot__school").get(pk=report_id)
+    if report.status == Report.Status.DONE:
+        return report
+
+    def progress(pct: int) -> None:
+        # Its own statement outside any transaction, so admin sees it move.
+        Report.objects.filter(pk=report_id).update(status=Report.Status.RUNNING, progress=pct)
+
+    progress(5)
+    data = CampaignReportRunner(report.campaign).run(progress=progress).as_json()
+    with transaction.atomic():
+        Report.objects.filter(pk=report_id).update(
+            status=Report.Status.DONE, progress=100, data=data, generated_at=timezone.now()
+        )
+    report.refresh_from_db()
+    return report
