@@ -5,7 +5,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import AuditLog, Campaign, Expense, Pilot, Prize, Round, School
+from .models import AuditLog, Campaign, Expense, Pilot, Prize, Round, School, StaffPhone
 from .rules import is_ops
 from .scoping import SchoolScopedAdmin, ScopedInlineMixin
 from .services import POLICY_FIELDS, campaign_policy_frozen, campaign_record_frozen_change
@@ -258,3 +258,12 @@ class AuditLogAdmin(SchoolScopedAdmin):
 
     def has_view_permission(self, request, obj=None):
         return is_ops(request.user)
+
+
+@admin.register(StaffPhone)
+class StaffPhoneAdmin(admin.ModelAdmin):
+    """Operations staff only (the ambassador role has no permission on it)."""
+
+    list_display = ["phone", "label", "user"]
+    search_fields = ["phone", "label"]
+    raw_id_fields = ["user"]
