@@ -1,21 +1,139 @@
+from django import forms
 from django.contrib import admin
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
-from campaigns.scoping import SchoolScopedAdmin
+from campaigns.models import Campaign
+from campaigns.scoping import SchoolScopedAdmin, scope_queryset
 
+from . import charts, exports
 from .models import Report
+from .services import report_request
 
 RelatedOnly = admin.RelatedOnlyFieldListFilter
 
 
+class ReportRequestForm(forms.ModelForm):
+    class Meta:
+        model = Report
+        fields = ["campaign"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].required = True
+
+
 @admin.register(Report)
 class ReportAdmin(SchoolScopedAdmin):
-    list_display = ["requested_at", "campaign", "pilot", "status", "progress", "generated_at"]
+    list_display = [
+        "requested_at",
+        "campaign",
+        "status",
+        "progress_bar",
+        "verdict",
+        "new_users",
+        "generated_at",
+    ]
     list_filter = ["status", ("campaign", RelatedOnly)]
     list_select_related = ["campaign", "pilot__school"]
-    readonly_fields = ["status", "progress", "requested_at", "generated_at", "data", "error"]
+    date_hierarchy = "requested_at"
+    readonly_fields = ["campaign", "pilot", "status", "progress", "requested_at", "generated_at"]
+    fields = readonly_fields
+    change_form_template = "admin/reports/report/change_form.html"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ReportRequestForm
+            kwargs["fields"] = ["campaign"]
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ["campaign"] if obj is None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "campaign":
+            kwargs["queryset"] = scope_queryset(
+                Campaign.objects.select_related("pilot__school"), request.user
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_add_permission(self, request):
-        return False  # reports are computed, not typed in
+        # Requesting a report is an operations task; interns read their school's reports.
+        return request.user.has_perm("reports.add_report")
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        # Creating a report means asking a worker to compute it after commit.
+        report = report_request(campaign=obj.campaign)
+        obj.pk, obj.pilot_id, obj.requested_at = report.pk, report.pilot_id, report.requested_at
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Straight to the report's page, where its progress shows.
+        return HttpResponseRedirect(reverse("admin:reports_report_change", args=[obj.pk]))
+
+    @admin.display(description=_("progress"), ordering="progress")
+    def progress_bar(self, obj: Report) -> str:
+        return format_html(
+            '<progress max="100" value="{}" title="{}%"></progress> {}%',
+            obj.progress,
+            obj.progress,
+            obj.progress,
+        )
+
+    @admin.display(description=_("verdict"))
+    def verdict(self, obj: Report) -> str:
+        return (obj.data or {}).get("verdict", {}).get("decision", "—")
+
+    @admin.display(description=_("new users"))
+    def new_users(self, obj: Report) -> str:
+        return (obj.data or {}).get("new_users", "—")
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/export/<str:fmt>/",
+                self.admin_site.admin_view(self.export_view),
+                name="reports_report_export",
+            ),
+            *super().get_urls(),
+        ]
+
+    def export_view(self, request, pk: int, fmt: str):
+        report = self.get_object(request, str(pk))
+        if (
+            report is None
+            or not self.has_view_permission(request, report)
+            or fmt not in ("xlsx", "csv")
+        ):
+            raise Http404
+        if fmt == "xlsx":
+            body = exports.report_xlsx(report.data)
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        else:
+            body = exports.report_csv(report.data)
+            content_type = "text/csv; charset=utf-8"
+        response = HttpResponse(body, content_type=content_type)
+        slug = report.campaign.slug if report.campaign_id else f"pilot-{report.pilot_id}"
+        response["Content-Disposition"] = f'attachment; filename="report-{slug}-{report.pk}.{fmt}"'
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        report = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if report is not None:
+            data = report.data or {}
+            extra_context.update(
+                report_data=data,
+                charts=charts.all_charts(data) if report.status == Report.Status.DONE else [],
+                in_progress=report.status in (Report.Status.PENDING, Report.Status.RUNNING),
+                export_xlsx=reverse("admin:reports_report_export", args=[report.pk, "xlsx"]),
+                export_csv=reverse("admin:reports_report_export", args=[report.pk, "csv"]),
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
