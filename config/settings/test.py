@@ -9,9 +9,10 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_DEBUG", "1")
 # A broker folder of its own, so a running `make run` never shares queues with tests.
-os.environ.setdefault(
-    "CELERY_FS_BROKER_DIR", str(Path(__file__).resolve().parents[2] / "var" / "test-broker")
-)
+# Under VAR_DIR like the test database, so a checkout can run two suites side by side
+# (e.g. VAR_DIR=/tmp/other make test) without their workers eating each other's tasks.
+_var_dir = Path(os.environ.get("VAR_DIR") or Path(__file__).resolve().parents[2] / "var")
+os.environ.setdefault("CELERY_FS_BROKER_DIR", str(_var_dir / "test-broker"))
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret")
 
 from .base import *  # noqa: E402,F403
