@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Max, Q, QuerySet
 
-from campaigns.models import Round
+from campaigns.models import Prize, Round
 
 from .models import Entry, LeaderboardSnapshot, Vote
 
@@ -44,3 +44,46 @@ def entry_list_with_counts(*, campaign_id: int) -> QuerySet[Entry]:
 
 def campaign_round_ids(*, campaign_id: int) -> list[int]:
     return list(Round.objects.filter(campaign_id=campaign_id).values_list("id", flat=True))
+
+
+ALTERNATES = 3
+
+
+def round_winners(*, round_id: int) -> dict:
+    """Winners of a round with their prizes, and the alternates next in line.
+
+    Read from the frozen final standing (or the latest one before closing). Entries
+    disqualified since are dropped and everyone below moves up, so the alternates are
+    exactly who would step in.
+    """
+    snapshot = (
+        LeaderboardSnapshot.objects.filter(round_id=round_id)
+        .order_by("-is_final", "-computed_at")
+        .first()
+    )
+    if snapshot is None:
+        return {"final": False, "winners": [], "alternates": []}
+    still_approved = set(
+        Entry.objects.filter(
+            pk__in=[row["entry_id"] for row in snapshot.standings], status=Entry.Status.APPROVED
+        ).values_list("pk", flat=True)
+    )
+    ranked = [
+        {**row, "rank": rank}
+        for rank, row in enumerate(
+            (r for r in snapshot.standings if r["entry_id"] in still_approved and r["votes"] > 0),
+            start=1,
+        )
+    ]
+    round_ = Round.objects.get(pk=round_id)
+    prizes = Prize.objects.filter(campaign_id=round_.campaign_id).filter(
+        Q(round_id=round_id) | Q(round__isnull=True)
+    )
+    winners = []
+    for row in ranked:
+        prize = next((p for p in prizes if p.rank_from <= row["rank"] <= p.rank_to), None)
+        if prize is not None:
+            winners.append({**row, "prize": prize.name, "unit_cost": str(prize.unit_cost)})
+    last_winning_rank = max((w["rank"] for w in winners), default=0)
+    alternates = [row for row in ranked if row["rank"] > last_winning_rank][:ALTERNATES]
+    return {"final": snapshot.is_final, "winners": winners, "alternates": alternates}

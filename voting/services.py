@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from celery import current_app
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from campaigns.audit import audit_record
@@ -206,5 +206,37 @@ def open_campaign_ids(*, at: datetime | None = None) -> list[int]:
             Q(status=Campaign.Status.OPEN),
             voting_starts_at__lte=at,
             voting_ends_at__gte=at - grace,
+        ).values_list("id", flat=True)
+    )
+
+
+def campaign_close(*, campaign_id: int, at: datetime | None = None) -> bool:
+    """Close a campaign whose voting has ended and freeze each round's final standing.
+
+    Returns whether this call closed it. Safe to repeat: the status only moves from
+    open by a conditional UPDATE, and a round's final standing is written once.
+    """
+    at = at or timezone.now()
+    closed_now = bool(
+        Campaign.objects.filter(
+            pk=campaign_id, status=Campaign.Status.OPEN, voting_ends_at__lte=at
+        ).update(status=Campaign.Status.CLOSED)
+    )
+    if Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.CLOSED).exists():
+        leaderboard_refresh_campaign(campaign_id=campaign_id, final=True)
+    return closed_now
+
+
+def campaigns_due_for_closing(*, at: datetime | None = None) -> list[int]:
+    """Open campaigns whose voting has ended, and closed ones still missing a final
+    standing (closed by hand in admin, or a worker died before freezing it)."""
+    at = at or timezone.now()
+    unfrozen = Round.objects.filter(campaign=OuterRef("pk")).exclude(
+        leaderboard_snapshots__is_final=True
+    )
+    return list(
+        Campaign.objects.filter(
+            Q(status=Campaign.Status.OPEN, voting_ends_at__lte=at)
+            | Q(Exists(unfrozen), status=Campaign.Status.CLOSED)
         ).values_list("id", flat=True)
     )
