@@ -1,11 +1,13 @@
 """Writes of the campaigns app."""
 
+from datetime import date
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from .audit import audit_record
-from .models import Campaign
+from .models import Campaign, Pilot, Prize, Round, School
 
 # The vote policy: frozen once voting opens (SPEC "Vote policy").
 POLICY_FIELDS = ("votes_per_day", "votes_per_entry_per_day", "school_voters_only")
@@ -27,3 +29,80 @@ def campaign_record_frozen_change(
         reason=reason,
         data=changes,
     )
+
+
+def _free_slug(base: str) -> str:
+    slug, n = base[:80], 2
+    while Campaign.objects.filter(slug=slug).exists():
+        suffix = f"-{n}"
+        slug, n = base[: 80 - len(suffix)] + suffix, n + 1
+    return slug
+
+
+def pilot_replicate(
+    *, pilot: Pilot, school: School, starts_on: date, actor: Any, name: str = ""
+) -> Pilot:
+    """Copy a pilot to another school, its schedule shifted to start on ``starts_on``.
+
+    Copies campaigns (as drafts), rounds, prizes, vote policy, budget and targets; never
+    entries, votes, voters or costs, which belong to the original school.
+    """
+    shift = starts_on - pilot.starts_on
+    with transaction.atomic():
+        copy = Pilot(
+            school=school,
+            name=name or pilot.name,
+            status=Pilot.Status.PLANNED,
+            starts_on=starts_on,
+            ends_on=pilot.ends_on + shift,
+            budget=pilot.budget,
+            owner=actor if getattr(actor, "pk", None) else pilot.owner,
+            target_max_cost_per_retained_user=pilot.target_max_cost_per_retained_user,
+            target_min_d7_retention=pilot.target_min_d7_retention,
+            replicated_from=pilot,
+        )
+        copy.full_clean()
+        copy.save()
+        for campaign in pilot.campaigns.prefetch_related("rounds", "prizes").order_by("pk"):
+            new_campaign = Campaign.objects.create(
+                pilot=copy,
+                kind=campaign.kind,
+                slug=_free_slug(f"{campaign.slug}-{school.slug}"),
+                title=campaign.title,
+                rules=campaign.rules,
+                status=Campaign.Status.DRAFT,
+                submission_starts_at=campaign.submission_starts_at + shift,
+                submission_ends_at=campaign.submission_ends_at + shift,
+                voting_starts_at=campaign.voting_starts_at + shift,
+                voting_ends_at=campaign.voting_ends_at + shift,
+                **{field: getattr(campaign, field) for field in POLICY_FIELDS},
+            )
+            round_map = {
+                old.pk: Round.objects.create(
+                    campaign=new_campaign,
+                    number=old.number,
+                    topic=old.topic,
+                    voting_starts_at=old.voting_starts_at and old.voting_starts_at + shift,
+                    voting_ends_at=old.voting_ends_at and old.voting_ends_at + shift,
+                )
+                for old in campaign.rounds.all()
+            }
+            Prize.objects.bulk_create(
+                Prize(
+                    campaign=new_campaign,
+                    round=round_map.get(prize.round_id),
+                    name=prize.name,
+                    rank_from=prize.rank_from,
+                    rank_to=prize.rank_to,
+                    unit_cost=prize.unit_cost,
+                    quantity=prize.quantity,
+                )
+                for prize in campaign.prizes.all()
+            )
+        audit_record(
+            actor=actor,
+            action="pilot.replicate",
+            target=copy,
+            data={"from_pilot": pilot.pk, "shift_days": shift.days},
+        )
+    return copy
