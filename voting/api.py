@@ -12,9 +12,8 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    inline_serializer,
 )
-from rest_framework import generics, serializers, status
+from rest_framework import generics, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -411,10 +410,7 @@ class ShareRedirectView(_PublicView, APIView):
         "(setting SHARE_REDIRECT_URL), passing the share code as `ref` for sign-in.",
         parameters=[VISITOR_ID],
         responses={
-            302: OpenApiResponse(
-                response=inline_serializer("ShareRedirect", {"location": serializers.URLField()}),
-                description="Redirect to the entry; `Location` header.",
-            ),
+            302: OpenApiResponse(description="Redirect to the entry (`Location` header)."),
             **errors(s404="`not_found`: unknown share code."),
         },
     )

@@ -4,6 +4,7 @@ Input serializers only validate and normalise; the services decide. DRF's CharFi
 already rejects NUL bytes (PostgreSQL text columns cannot store them).
 """
 
+import re
 import unicodedata
 
 from drf_spectacular.types import OpenApiTypes
@@ -14,6 +15,8 @@ from campaigns.models import Campaign, Prize, Round, School
 
 from .models import Entry, Vote, Voter
 from .phones import InvalidPhone, phone_normalize
+
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
 
 # --------------------------------------------------------------------------------------
 # Errors (for the schema; the exception handler builds them)
@@ -53,6 +56,16 @@ class PhoneField(serializers.CharField):
             raise serializers.ValidationError(str(exc)) from exc
 
 
+class SchoolSlugField(serializers.SlugRelatedField):
+    """A school by slug; text that cannot be a slug is rejected before any query (a NUL
+    byte would make PostgreSQL raise instead of finding nothing)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not _SLUG.fullmatch(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:80])
+        return super().to_internal_value(data)
+
+
 class OtpRequestSerializer(serializers.Serializer):
     phone = PhoneField()
 
@@ -65,7 +78,7 @@ class OtpSentSerializer(serializers.Serializer):
 class VerifySerializer(serializers.Serializer):
     phone = PhoneField()
     code = serializers.CharField(max_length=12, help_text="The 6-digit code received by SMS.")
-    school = serializers.SlugRelatedField(
+    school = SchoolSlugField(
         slug_field="slug",
         queryset=School.objects.all(),
         required=False,

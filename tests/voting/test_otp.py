@@ -220,3 +220,46 @@ def test_console_backend_logs_the_message(settings, caplog):
     with caplog.at_level("INFO", logger="voting.sms"):
         otp_request(phone=PHONE)
     assert any(PHONE in record.getMessage() for record in caplog.records)
+
+
+# --- Throttles -------------------------------------------------------------------------
+
+
+def test_otp_is_throttled_per_phone_whatever_its_spelling(api, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"otp_phone": "2/hour"},
+    }
+    spellings = ["13912345678", "+86 139 1234 5678", "0086-139-1234-5678"]
+    codes = [api.post("/api/v1/auth/otp/", {"phone": p}, format="json") for p in spellings]
+    assert [r.status_code for r in codes] == [202, 202, 429]
+    assert codes[-1].json()["error"]["code"] == "throttled"
+    # Another phone has its own bucket.
+    assert api.post("/api/v1/auth/otp/", {"phone": "13912345679"}, format="json").status_code == 202
+
+
+def test_otp_is_throttled_per_ip_despite_a_spoofed_forwarded_for(api, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "NUM_PROXIES": 0,
+        "DEFAULT_THROTTLE_RATES": {"otp_ip": "2/hour"},
+    }
+    statuses = [
+        api.post(
+            "/api/v1/auth/otp/",
+            {"phone": f"1391234567{n}"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"10.9.8.{n}",
+        ).status_code
+        for n in range(3)
+    ]
+    assert statuses == [202, 202, 429]
+
+
+def test_nul_bytes_anywhere_in_the_body_are_invalid(api):
+    otp_request(phone=PHONE)
+    for field, value in [("code", "12\x003456"), ("school", "fu\x00dan"), ("ref", "AB\x00")]:
+        body = {"phone": PHONE, "code": _last_code(), field: value}
+        response = api.post("/api/v1/auth/verify/", body, format="json")
+        assert response.status_code == 400, field
+        assert field in response.json()["error"]["fields"]
