@@ -253,9 +253,14 @@ class LeaderboardView(_PublicView, APIView):
 class EntryListCreateView(generics.GenericAPIView):
     """GET: approved entries (anyone). POST: a voter submits an entry (multipart)."""
 
-    authentication_classes = [VoterTokenAuthentication]
     parser_classes = [MultiPartParser, FormParser]
     serializer_class = EntrySerializer
+
+    def get_authenticators(self):
+        # Browsing needs no token (and a stale one must not break it); submitting does.
+        if getattr(self.request, "method", None) == "POST":
+            return [VoterTokenAuthentication()]
+        return []
 
     def get_permissions(self):
         return [IsVoter()] if self.request.method == "POST" else [AllowAny()]
