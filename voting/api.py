@@ -219,7 +219,7 @@ class CampaignDetailView(_PublicView, APIView):
         responses={200: CampaignDetailSerializer, **errors(s404=NOT_FOUND)},
     )
     def get(self, request, slug: str):
-        campaign = campaign_get_public(slug=slug, detail=True)
+        campaign = campaign_get_public(slug=slug, prefetch=("rounds", "prizes"))
         response = Response(CampaignDetailSerializer(campaign).data)
         return _record_visit(request, response, campaign_id=campaign.pk)
 
@@ -234,7 +234,7 @@ class LeaderboardView(_PublicView, APIView):
     )
     def get(self, request, slug: str):
         number = _round_query(request)
-        campaign = campaign_get_public(slug=slug, detail=True)
+        campaign = campaign_get_public(slug=slug, prefetch=("rounds",))
         round_ = (
             round_by_number(campaign=campaign, number=number)
             if number is not None
@@ -302,7 +302,7 @@ class EntryListCreateView(generics.GenericAPIView):
         },
     )
     def post(self, request, slug: str):
-        campaign = campaign_get_public(slug=slug, detail=True)
+        campaign = campaign_get_public(slug=slug, prefetch=("rounds",))
         data = EntrySubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         entry = entry_submit(voter=request.user.voter, campaign=campaign, **data.validated_data)

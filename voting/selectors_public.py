@@ -49,14 +49,14 @@ def campaign_list_open() -> QuerySet[Campaign]:
     )
 
 
-def campaign_get_public(*, slug: str, detail: bool = False) -> Campaign:
-    """A campaign students may see, or ``NotFound``. ``detail`` prefetches rounds and
-    prizes for the detail page."""
+def campaign_get_public(*, slug: str, prefetch: tuple[str, ...] = ()) -> Campaign:
+    """A campaign students may see, or ``NotFound``; ``prefetch`` names the relations
+    the caller reads (``rounds``, ``prizes``), one query each."""
     queryset = Campaign.objects.filter(
         slug=_checked_slug(slug), status__in=PUBLIC_STATUSES
     ).select_related("pilot__school")
-    if detail:
-        queryset = queryset.prefetch_related("rounds", "prizes")
+    if prefetch:
+        queryset = queryset.prefetch_related(*prefetch)
     campaign = queryset.first()
     if campaign is None:
         raise NotFound("No such campaign.")

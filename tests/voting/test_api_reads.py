@@ -259,3 +259,30 @@ def test_share_link_target_is_configurable(api, entry, settings):
     response = api.get(f"/s/{entry.share_code.lower()}")
     assert response["Location"] == f"https://m.example.cn/e/{entry.pk}?ref={entry.share_code}"
     assert response.cookies["vid"].value == Visit.objects.get().visitor_id
+
+
+# --- Query counts of the other reads -----------------------------------------------------
+
+
+def test_campaign_detail_query_count_is_fixed(api, campaign, django_assert_num_queries):
+    for rank in range(1, 6):
+        PrizeFactory(campaign=campaign, rank_from=rank, rank_to=rank)
+    # campaign (school joined), rounds, prizes, visit insert
+    with django_assert_num_queries(4):
+        assert api.get("/api/v1/campaigns/best-runner/").status_code == 200
+
+
+def test_entry_detail_and_leaderboard_query_counts_are_fixed(
+    api, campaign, django_assert_num_queries
+):
+    entries = [EntryFactory(campaign=campaign) for _ in range(10)]
+    for entry in entries:
+        VoteFactory(entry=entry)
+    leaderboard_refresh_campaign(campaign_id=campaign.pk)
+    # campaign, entry (round joined), latest snapshot, visit insert
+    with django_assert_num_queries(4):
+        response = api.get(f"/api/v1/campaigns/best-runner/entries/{entries[0].pk}/")
+    assert response.json()["votes"] == 1
+    # campaign, rounds, latest snapshot
+    with django_assert_num_queries(3):
+        assert len(api.get("/api/v1/campaigns/best-runner/leaderboard/").json()["entries"]) == 10
