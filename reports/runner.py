@@ -23,8 +23,8 @@ from campaigns.selectors import (
     prize_cost_awarded,
 )
 from voting import selectors_metrics as metrics
-from voting.models import LeaderboardSnapshot, Visit
-from voting.selectors import campaign_round_ids
+from voting.models import Visit
+from voting.selectors import campaign_round_ids, leaderboard_latest
 
 CENT = Decimal("0.01")
 # New users are counted from the opening of entries until this long after voting closes.
@@ -285,11 +285,7 @@ class CampaignReportRunner:
         """Entries with at least one vote in each round's final standing, or latest."""
         ranked = {}
         for round_id in campaign_round_ids(campaign_id=self.campaign.pk):
-            snapshot = (
-                LeaderboardSnapshot.objects.filter(round_id=round_id)
-                .order_by("-is_final", "-computed_at")
-                .first()
-            )
+            snapshot = leaderboard_latest(round_id=round_id)
             standings = snapshot.standings if snapshot else []
             ranked[round_id] = sum(1 for row in standings if row["votes"] > 0)
         return ranked

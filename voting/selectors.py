@@ -30,7 +30,12 @@ def round_standings(*, round_id: int) -> list[dict]:
 
 
 def leaderboard_latest(*, round_id: int) -> LeaderboardSnapshot | None:
-    return LeaderboardSnapshot.objects.filter(round_id=round_id).order_by("-computed_at").first()
+    """The final standing once frozen, otherwise the newest snapshot."""
+    return (
+        LeaderboardSnapshot.objects.filter(round_id=round_id)
+        .order_by("-is_final", "-computed_at")
+        .first()
+    )
 
 
 def entry_list_with_counts(*, campaign_id: int) -> QuerySet[Entry]:
@@ -56,11 +61,7 @@ def round_winners(*, round_id: int) -> dict:
     disqualified since are dropped and everyone below moves up, so the alternates are
     exactly who would step in.
     """
-    snapshot = (
-        LeaderboardSnapshot.objects.filter(round_id=round_id)
-        .order_by("-is_final", "-computed_at")
-        .first()
-    )
+    snapshot = leaderboard_latest(round_id=round_id)
     if snapshot is None:
         return {"final": False, "winners": [], "alternates": []}
     still_approved = set(

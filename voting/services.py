@@ -161,13 +161,15 @@ def leaderboard_snapshot_create(*, round_id: int, final: bool = False) -> Leader
     """Store the round's current standing, unless it equals the latest one.
 
     Safe to run twice or concurrently with itself: an unchanged standing writes nothing,
-    and at most one final snapshot per round exists (unique constraint).
+    and at most one final snapshot per round exists (unique constraint). Disqualifying a
+    winner after the freeze does not change it; ``round_winners`` moves alternates up.
     """
     round_ = Round.objects.select_related("campaign").get(pk=round_id)
-    if final:
-        existing = LeaderboardSnapshot.objects.filter(round_id=round_id, is_final=True).first()
-        if existing:
-            return existing
+    # Once frozen, a round's standing stays frozen: later refreshes (after a vote is
+    # invalidated, or a late beat tick) return it and write nothing.
+    frozen = LeaderboardSnapshot.objects.filter(round_id=round_id, is_final=True).first()
+    if frozen:
+        return frozen
     standings = round_standings(round_id=round_id)
     latest = leaderboard_latest(round_id=round_id)
     if latest and latest.standings == standings and (latest.is_final or not final):

@@ -103,3 +103,21 @@ def test_close_task_requests_the_report_once(
 def test_close_task_for_a_deleted_campaign_is_a_no_op():
     campaign_close_task.apply(args=[987654])
     assert not Report.objects.exists()
+
+
+def test_frozen_standing_stays_frozen_after_late_changes(ended, ops_user):
+    from voting.models import Vote
+    from voting.selectors import leaderboard_latest
+    from voting.services import leaderboard_refresh_campaign, vote_invalidate
+
+    campaign, entries = ended
+    campaign_close(campaign_id=campaign.pk)
+    final = LeaderboardSnapshot.objects.get(campaign=campaign, is_final=True)
+    vote_invalidate(
+        vote_ids=Vote.objects.filter(entry=entries[0]).values_list("pk", flat=True),
+        actor=ops_user,
+        reason="late fraud finding",
+    )
+    leaderboard_refresh_campaign(campaign_id=campaign.pk)
+    assert LeaderboardSnapshot.objects.filter(campaign=campaign).count() == 1
+    assert leaderboard_latest(round_id=campaign.rounds.get().pk) == final
