@@ -396,3 +396,67 @@ class StaffPhone(models.Model):
 
     def __str__(self) -> str:
         return self.label or self.phone
+
+
+class ImportJob(models.Model):
+    """A big roster import running in the background (over ``IMPORT_ASYNC_ROW_THRESHOLD``
+    rows): the parsed sheet, its progress, and its outcome or bad-row report."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        VALIDATING = "validating", _("checking rows")
+        WRITING = "writing", _("writing")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed: nothing imported")
+
+    kind = models.CharField(_("kind"), max_length=20)
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="import_jobs", verbose_name=_("school")
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="import_jobs",
+        verbose_name=_("campaign"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    created_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    file_name = models.CharField(_("file name"), max_length=255)
+    # The parsed sheet (campaigns.spreadsheets.stash_dumps), in shared storage so that
+    # any worker can read it.
+    file = models.FileField(_("parsed file"), upload_to="imports/%Y/%m/")
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(
+        _("progress (%)"), default=0, validators=[MaxValueValidator(100)]
+    )
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    new = models.PositiveIntegerField(_("new"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    errors = models.JSONField(_("bad rows"), default=list, blank=True)
+    headers = models.JSONField(_("headers"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__lte=100), name="importjob_progress_is_percent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} · {self.file_name}"

@@ -203,6 +203,29 @@ SHARE_REDIRECT_URL = env.str(
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
 
+# --- Spreadsheet import and export (django-import-export) ------------------------------
+# https://django-import-export.readthedocs.io/en/stable/installation.html#settings
+# Import and export are open to any staff user unless these are set (#608, #820): importing
+# needs the "add" permission of the model, exporting the "view" permission (and the rows
+# exported are the admin's school-scoped queryset).
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+# Imports are recorded once in our audit log (who, when, file, counts), not as one admin
+# LogEntry per row (10,000 rows, 10,000 entries).
+IMPORT_EXPORT_SKIP_ADMIN_LOG = True
+# The upload waits between preview and confirm in the media storage, which every web
+# node and worker shares in production, not in one machine's /tmp (#251, #1320).
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
+IMPORT_EXPORT_CHUNK_SIZE = 1000
+# Our export formats escape every formula trigger (= + - @ tab CR); the library's own
+# setting only strips a leading "=" (#1543), so it stays off.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
+SPREADSHEET_MAX_BYTES = env.int("SPREADSHEET_MAX_BYTES", default=20 * 1024 * 1024)
+SPREADSHEET_MAX_ROWS = env.int("SPREADSHEET_MAX_ROWS", default=50_000)
+# A confirmed admin import of more rows than this runs as a Celery job (ImportJob).
+IMPORT_ASYNC_ROW_THRESHOLD = env.int("IMPORT_ASYNC_ROW_THRESHOLD", default=2000)
+
 # --- Celery (https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html) ----
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -249,3 +272,41 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Fraud signals (voting/fraud.py) ------------------------------------------------------
+# Thresholds of the detectors that flag votes for staff review; nothing is invalidated
+# until a person confirms a flag. No signal ever fires on an IP address alone: a campus
+# dorm shares one public IP (PITFALLS). The docstrings in voting/fraud.py say why each
+# value; override the whole dict per deployment if a campus behaves differently.
+FRAUD_THRESHOLDS: dict[str, int | float] = {
+    # (a) one device id used by this many distinct voters within the window.
+    "device_min_voters": 4,
+    "device_window_minutes": 10,
+    # (b) one exact user agent from one IP: this many voters within the window whose
+    # accounts were also created within `ua_created_within_minutes` of each other.
+    "ua_min_voters": 5,
+    "ua_window_minutes": 10,
+    "ua_created_within_minutes": 30,
+    # (c) accounts voting within `fast_vote_seconds` of creation, flagged only as a
+    # cluster of this many on one entry within the window (fast honest voters exist).
+    "fast_vote_seconds": 10,
+    "fast_min_voters": 5,
+    "fast_window_minutes": 10,
+    # (d) a window of an entry with at least `burst_min_votes` votes and more than
+    # `burst_factor` times the entry's ordinary rate per window. The window must divide 60.
+    "burst_window_minutes": 10,
+    "burst_factor": 5,
+    "burst_min_votes": 20,
+    # (e) new voters of an entry with no app activity on or after the day they voted,
+    # judged once `inactive_after_days` have passed.
+    "inactive_after_days": 3,
+    "inactive_min_voters": 10,
+    "inactive_min_share": 0.9,
+    "inactive_margin": 0.3,
+    # (f) voters signed up through one entry's share link, voting for nothing else, with
+    # this many accounts created within the window.
+    "ring_min_voters": 8,
+    "ring_window_minutes": 15,
+    # How many voter and vote ids a flag's evidence lists as a sample.
+    "sample_size": 20,
+}

@@ -1,0 +1,352 @@
+"""Spreadsheets of the voting app: contestants in (entries of a campaign), and exports of
+entries, voters (phones masked unless operations staff), votes and leaderboards."""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import zipfile
+from typing import Any
+
+import tablib
+from django.conf import settings
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+from import_export import fields, resources
+
+from campaigns.codes import new_code
+from campaigns.imports import RosterResource
+from campaigns.privacy import mask_phone
+from campaigns.rules import is_ops
+from campaigns.spreadsheets import (
+    CellError,
+    SpreadsheetError,
+    clean_student_id,
+    clean_text,
+    column,
+    header_key,
+)
+
+from .errors import InvalidImage
+from .models import Entry, LeaderboardSnapshot, Vote, Voter
+from .photos import photo_process
+
+MAX_PHOTOS = 2000
+
+
+class PhotoArchive:
+    """The zip of photos uploaded with a contestant list, looked up by file name
+    (case-insensitive, folders ignored). Sizes are checked before anything is inflated."""
+
+    def __init__(self, data: bytes) -> None:
+        try:
+            self.zip = zipfile.ZipFile(io.BytesIO(data))
+            members = [m for m in self.zip.infolist() if not m.is_dir()]
+        except zipfile.BadZipFile as exc:
+            raise SpreadsheetError(_("The photos file is not a zip archive.")) from exc
+        if len(members) > MAX_PHOTOS:
+            raise SpreadsheetError(_("The zip holds more than %(n)d files.") % {"n": MAX_PHOTOS})
+        self.by_name: dict[str, zipfile.ZipInfo] = {}
+        for member in members:
+            self.by_name.setdefault(posixpath.basename(member.filename).casefold(), member)
+
+    def open(self, name: str) -> io.BytesIO:
+        member = self.by_name.get(posixpath.basename(name.replace("\\", "/")).casefold())
+        if member is None:
+            raise CellError(_('"%(name)s" is not in the zip of photos') % {"name": name})
+        if member.file_size > settings.PHOTO_MAX_BYTES:
+            raise CellError(
+                _("the photo is larger than %(mb)d MB") % {"mb": settings.PHOTO_MAX_BYTES >> 20}
+            )
+        upload = io.BytesIO(self.zip.read(member))
+        upload.size = member.file_size
+        return upload
+
+
+class ContestantResource(RosterResource):
+    """Contestants of one campaign. Natural key: round + student id. New entries wait
+    for moderation; a photo column names a file in the zip uploaded alongside."""
+
+    kind = "contestants"
+    columns = (
+        column("name", required=True),
+        column("student_id", required=True),
+        column("caption"),
+        column("photo"),
+        column("round"),
+        column("school"),
+    )
+    update_fields = ("name", "caption", "photo", "thumbnail")
+
+    campaign = fields.Field(attribute="campaign__slug", column_name="活动", readonly=True)
+    round = fields.Field(attribute="round__number", column_name="轮次", readonly=True)
+    name = fields.Field(attribute="name", column_name="姓名")
+    student_id = fields.Field(attribute="student_id", column_name="学号")
+    caption = fields.Field(attribute="caption", column_name="配文")
+    status = fields.Field(attribute="status", column_name="状态", readonly=True)
+    share_code = fields.Field(attribute="share_code", column_name="分享码", readonly=True)
+    valid_votes = fields.Field(attribute="n_valid", column_name="有效票数", readonly=True)
+
+    class Meta:
+        model = Entry
+        fields = (
+            "campaign",
+            "round",
+            "name",
+            "student_id",
+            "caption",
+            "status",
+            "share_code",
+            "valid_votes",
+        )
+        export_order = fields
+
+    def prepare_dataset(self, dataset):
+        dataset = super().prepare_dataset(dataset)
+        campaign = self.scope.campaign
+        if campaign is None:
+            raise SpreadsheetError(_("Choose the campaign the contestants enter."))
+        self._rounds = list(campaign.rounds.order_by("number"))
+        if not self._rounds:
+            raise SpreadsheetError(_("The campaign has no round yet."))
+        self._photos = PhotoArchive(self.scope.photos) if self.scope.photos else None
+        return dataset
+
+    def import_data(self, dataset, dry_run=False, *args, **kwargs):
+        self._dry_run = dry_run
+        return super().import_data(dataset, dry_run, *args, **kwargs)
+
+    def _round(self, text: str, errors):
+        if not text:
+            if len(self._rounds) == 1:
+                return self._rounds[0]
+            errors.setdefault(self.column_header("round"), []).append(
+                _("required: this campaign has %(n)d rounds") % {"n": len(self._rounds)}
+            )
+            return None
+        for round_ in self._rounds:
+            if header_key(text) in (header_key(str(round_.number)), header_key(round_.topic)):
+                return round_
+        errors.setdefault(self.column_header("round"), []).append(
+            _("the campaign has no round %(round)s") % {"round": text}
+        )
+        return None
+
+    def _photo(self, name: str, errors, stem: str):
+        if not name:
+            return None
+        header = self.column_header("photo")
+        if self._photos is None:
+            errors.setdefault(header, []).append(
+                _("%(name)s: upload the zip of photos with the list") % {"name": name}
+            )
+            return None
+        try:
+            return photo_process(self._photos.open(name), stem=stem)
+        except CellError as exc:
+            errors.setdefault(header, []).append(str(exc))
+        except InvalidImage as exc:
+            errors.setdefault(header, []).append(f"{name}: {exc.message}")
+        return None
+
+    def clean_row(self, raw, errors):
+        values: dict[str, Any] = {
+            "name": self.cell(raw, "name", lambda v: clean_text(v, max_length=60), errors),
+            "student_id": self.cell(raw, "student_id", clean_student_id, errors),
+            "caption": self.cell(raw, "caption", lambda v: clean_text(v, max_length=280), errors)
+            or "",
+        }
+        if not values["name"] and self.column_header("name") not in errors:
+            errors.setdefault(self.column_header("name"), []).append(_("required"))
+        values["round"] = self._round(self.cell(raw, "round", clean_text, errors) or "", errors)
+        photo_name = self.cell(raw, "photo", clean_text, errors) or ""
+        stem = f"c{self.scope.campaign.pk}-{new_code(10).lower()}"
+        values["photo"] = self._photo(photo_name, errors, stem)
+        return values
+
+    def row_key(self, values):
+        return (values["round"].pk, values["student_id"])
+
+    def key_label(self, values):
+        return _("student id %(id)s") % {"id": values["student_id"]}
+
+    def instance_key(self, instance):
+        return (instance.round_id, instance.student_id)
+
+    def existing_rows(self):
+        return Entry.objects.filter(campaign=self.scope.campaign).exclude(student_id="")
+
+    def _store_photo(self, entry: Entry, processed) -> None:
+        # Files are written only by the confirmed import: a preview stores nothing.
+        if processed is None or self._dry_run:
+            return
+        entry.photo.save(processed.photo.name, processed.photo, save=False)
+        entry.thumbnail.save(processed.thumbnail.name, processed.thumbnail, save=False)
+
+    def new_instance(self, values):
+        entry = Entry(
+            campaign=self.scope.campaign,
+            round=values["round"],
+            name=values["name"],
+            student_id=values["student_id"],
+            caption=values["caption"],
+            status=Entry.Status.PENDING,
+            submitted_by=self.scope.ambassador,
+            share_code=new_code(),
+        )
+        self._store_photo(entry, values["photo"])
+        return entry
+
+    def apply(self, instance, values):
+        changed = False
+        for name in ("name", "caption"):
+            if values[name] and getattr(instance, name) != values[name]:
+                setattr(instance, name, values[name])
+                changed = True
+        if values["photo"] is not None:
+            self._store_photo(instance, values["photo"])
+            changed = True
+        return changed
+
+    def dehydrate_status(self, entry: Entry) -> str:
+        return str(entry.get_status_display())
+
+    def dehydrate_valid_votes(self, entry: Entry) -> int:
+        n_valid = getattr(entry, "n_valid", None)
+        if n_valid is None:
+            n_valid = entry.votes.filter(status=Vote.Status.VALID).count()
+        return n_valid
+
+    def get_queryset(self):
+        return Entry.objects.select_related("campaign", "round").annotate(
+            n_valid=Count("votes", filter=Q(votes__status=Vote.Status.VALID))
+        )
+
+
+class UserAwareResource(resources.ModelResource):
+    """An export-only resource that knows who exports (for masking personal data)."""
+
+    def __init__(self, user: Any = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.user = user
+
+    @property
+    def sees_phones(self) -> bool:
+        return self.user is not None and is_ops(self.user)
+
+    def phone(self, phone: str) -> str:
+        return phone if self.sees_phones else mask_phone(phone)
+
+
+class VoterResource(UserAwareResource):
+    phone = fields.Field(attribute="phone", column_name="手机号")
+    school = fields.Field(attribute="school__name", column_name="学校")
+    channel = fields.Field(attribute="channel", column_name="渠道")
+    campaign = fields.Field(attribute="attributed_campaign__slug", column_name="来源活动")
+    entry = fields.Field(attribute="attributed_entry__name", column_name="来源选手")
+    ambassador = fields.Field(attribute="attributed_ambassador__name", column_name="来源大使")
+    first_seen_at = fields.Field(attribute="first_seen_at", column_name="首次访问")
+    verified_at = fields.Field(attribute="verified_at", column_name="验证时间")
+
+    class Meta:
+        model = Voter
+        fields = (
+            "phone",
+            "school",
+            "channel",
+            "campaign",
+            "entry",
+            "ambassador",
+            "first_seen_at",
+            "verified_at",
+        )
+        export_order = fields
+
+    def dehydrate_phone(self, voter: Voter) -> str:
+        return self.phone(voter.phone)
+
+    def dehydrate_channel(self, voter: Voter) -> str:
+        return str(voter.get_channel_display())
+
+    def get_queryset(self):
+        return Voter.objects.select_related(
+            "school", "attributed_campaign", "attributed_entry", "attributed_ambassador"
+        )
+
+
+class VoteResource(UserAwareResource):
+    cast_at = fields.Field(attribute="cast_at", column_name="投票时间")
+    day = fields.Field(attribute="day", column_name="日期")
+    campaign = fields.Field(attribute="campaign__slug", column_name="活动")
+    entry = fields.Field(attribute="entry__name", column_name="选手")
+    voter = fields.Field(attribute="voter__phone", column_name="选民")
+    status = fields.Field(attribute="status", column_name="状态")
+    reason = fields.Field(attribute="invalidated_reason", column_name="作废原因")
+    ip = fields.Field(attribute="ip", column_name="IP")
+    device_id = fields.Field(attribute="device_id", column_name="设备")
+
+    class Meta:
+        model = Vote
+        fields = (
+            "cast_at",
+            "day",
+            "campaign",
+            "entry",
+            "voter",
+            "status",
+            "reason",
+            "ip",
+            "device_id",
+        )
+        export_order = fields
+
+    def dehydrate_voter(self, vote: Vote) -> str:
+        return self.phone(vote.voter.phone)
+
+    def dehydrate_status(self, vote: Vote) -> str:
+        return str(vote.get_status_display())
+
+    def get_queryset(self):
+        return Vote.objects.select_related("voter", "entry", "campaign")
+
+
+class LeaderboardResource(UserAwareResource):
+    """One row per rank of each snapshot: the standings as a table."""
+
+    campaign = fields.Field(column_name="活动")
+    round = fields.Field(column_name="轮次")
+    computed_at = fields.Field(column_name="计算时间")
+    final = fields.Field(column_name="最终")
+    rank = fields.Field(column_name="排名")
+    entry_id = fields.Field(column_name="选手编号")
+    name = fields.Field(column_name="选手")
+    votes = fields.Field(column_name="票数")
+
+    class Meta:
+        model = LeaderboardSnapshot
+        fields = ("campaign", "round", "computed_at", "final", "rank", "entry_id", "name", "votes")
+        export_order = fields
+
+    def export(self, queryset=None, **kwargs):
+        if queryset is None:
+            queryset = self.get_queryset()
+        headers = self.get_export_headers(selected_fields=kwargs.get("export_fields"))
+        dataset = tablib.Dataset(headers=self.get_export_headers())
+        for snapshot in queryset.select_related("campaign", "round"):
+            for row in snapshot.standings:
+                dataset.append(
+                    [
+                        snapshot.campaign.slug,
+                        snapshot.round.topic or snapshot.round.number,
+                        snapshot.computed_at,
+                        "是" if snapshot.is_final else "否",
+                        row.get("rank"),
+                        row.get("entry_id"),
+                        row.get("name"),
+                        row.get("votes"),
+                    ]
+                )
+        if headers != dataset.headers:
+            # Only some columns were chosen in the export form.
+            dataset = dataset.subset(cols=headers)
+        return dataset
