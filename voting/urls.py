@@ -6,7 +6,7 @@ cannot exist, so that every unknown campaign, entry or code gets the JSON envelo
 
 from django.urls import path
 
-from . import api
+from . import api, api_ingest
 
 app_name = "api-v1"
 
@@ -34,6 +34,7 @@ urlpatterns = [
     ),
     path("me/", api.MeView.as_view(), name="me"),
     path("me/votes/", api.MyVotesView.as_view(), name="me-votes"),
+    path("ingest/activity/", api_ingest.ActivityIngestView.as_view(), name="ingest-activity"),
 ]
 
 # Outside /api/v1/: short links printed on posters and pasted into WeChat.
