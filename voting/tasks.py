@@ -35,3 +35,7 @@ def leaderboards_refresh_open() -> int:
     for campaign_id in ids:
         leaderboard_refresh.delay(campaign_id)
     return len(ids)
+
+
+# Registered here because autodiscover_tasks() imports only tasks.py.
+from .tasks_fraud import fraud_scan_campaign, fraud_scan_open  # noqa: E402,F401
