@@ -284,3 +284,6 @@ class LeaderboardSnapshotAdmin(ReadOnlyAdmin):
             _("votes"),
             rows,
         )
+
+
+from . import admin_fraud  # noqa: E402,F401
