@@ -3,6 +3,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from campaigns.admin_spreadsheets import RosterImportExportMixin
 from campaigns.codes import new_code
 from campaigns.privacy import mask_phone
 from campaigns.rules import is_ops
@@ -14,7 +15,8 @@ RelatedOnly = admin.RelatedOnlyFieldListFilter
 
 
 @admin.register(Ambassador)
-class AmbassadorAdmin(SchoolScopedAdmin):
+class AmbassadorAdmin(RosterImportExportMixin, SchoolScopedAdmin):
+    import_kind = "ambassadors"
     list_display = [
         "name",
         "school",
@@ -80,7 +82,8 @@ class AmbassadorAdmin(SchoolScopedAdmin):
 
 
 @admin.register(WorkLog)
-class WorkLogAdmin(SchoolScopedAdmin):
+class WorkLogAdmin(RosterImportExportMixin, SchoolScopedAdmin):
+    import_kind = "worklogs"
     list_display = ["date", "ambassador", "hours", "task", "approved"]
     list_filter = ["approved", ("ambassador__school", RelatedOnly), ("ambassador", RelatedOnly)]
     list_select_related = ["ambassador__school"]

@@ -2,11 +2,25 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.http import HttpResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import AuditLog, Campaign, Expense, Pilot, Prize, Round, School, StaffPhone
-from .rules import is_ops
+from .admin_spreadsheets import XLSX_TYPE, RosterImportExportMixin
+from .models import (
+    AuditLog,
+    Campaign,
+    Expense,
+    ImportJob,
+    Pilot,
+    Prize,
+    Round,
+    School,
+    StaffPhone,
+)
+from .rules import is_ops, user_school_id
 from .scoping import SchoolScopedAdmin, ScopedInlineMixin
 from .services import POLICY_FIELDS, campaign_policy_frozen, campaign_record_frozen_change
 
@@ -229,7 +243,8 @@ class PrizeAdmin(SchoolScopedAdmin):
 
 
 @admin.register(Expense)
-class ExpenseAdmin(SchoolScopedAdmin):
+class ExpenseAdmin(RosterImportExportMixin, SchoolScopedAdmin):
+    import_kind = "expenses"
     list_display = ["spent_on", "category", "amount", "pilot", "campaign", "note"]
     list_filter = ["category", ("pilot__school", RelatedOnly), ("pilot", RelatedOnly)]
     list_select_related = ["pilot__school", "campaign"]
@@ -267,3 +282,116 @@ class StaffPhoneAdmin(admin.ModelAdmin):
     list_display = ["phone", "label", "user"]
     search_fields = ["phone", "label"]
     raw_id_fields = ["user"]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Background roster imports: progress while they run, the bad-row report after.
+    Written by the import service only; an intern sees the jobs of their own school."""
+
+    list_display = [
+        "created_at",
+        "kind",
+        "school",
+        "file_name",
+        "status",
+        "progress_bar",
+        "total_rows",
+        "new",
+        "updated",
+        "unchanged",
+        "created_by",
+    ]
+    list_filter = ["status", "kind"]
+    list_select_related = ["school", "created_by"]
+    fields = [
+        "kind",
+        "school",
+        "campaign",
+        "file_name",
+        "created_by",
+        "created_at",
+        "finished_at",
+        "status",
+        "progress_bar",
+        "total_rows",
+        "new",
+        "updated",
+        "unchanged",
+        "problems",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if is_ops(request.user):
+            return qs
+        school_id = user_school_id(request.user)
+        return qs.filter(school_id=school_id) if school_id else qs.none()
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        if is_ops(request.user):
+            return True
+        school_id = user_school_id(request.user)
+        return school_id is not None and (obj is None or obj.school_id == school_id)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return is_ops(request.user)
+
+    @admin.display(description=_("progress"))
+    def progress_bar(self, obj: ImportJob) -> str:
+        return format_html(
+            '<progress max="100" value="{}"></progress> {}%', obj.progress, obj.progress
+        )
+
+    @admin.display(description=_("bad rows"))
+    def problems(self, obj: ImportJob) -> str:
+        if not obj.errors:
+            return "—"
+        url = reverse("admin:campaigns_importjob_report", args=[obj.pk])
+        items = format_html_join(
+            "",
+            "<li>{}</li>",
+            (
+                (_("row %(n)s") % {"n": e["line"]} if e.get("line") else _("file"), e["message"])
+                for e in obj.errors[:200]
+            ),
+        )
+        return format_html(
+            '<p><a class="button" href="{}">{}</a></p><ul>{}</ul>',
+            url,
+            _("Download the bad-row report (XLSX)"),
+            items,
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/report/",
+                self.admin_site.admin_view(self.report_view),
+                name="campaigns_importjob_report",
+            ),
+            *super().get_urls(),
+        ]
+
+    def report_view(self, request, object_id: int):
+        from django.core.exceptions import PermissionDenied
+
+        from .spreadsheets import Problem, problems_workbook
+
+        job = self.get_queryset(request).filter(pk=object_id).first()
+        if job is None or not self.has_view_permission(request, job):
+            raise PermissionDenied
+        problems = [Problem(e.get("line"), e["message"], e.get("values") or []) for e in job.errors]
+        response = HttpResponse(problems_workbook(problems, job.headers), content_type=XLSX_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-problems.xlsx"'
+        return response

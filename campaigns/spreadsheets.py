@@ -745,6 +745,9 @@ class SpreadsheetFormat(base_formats.Format):
 
     ``create_dataset`` accepts a raw upload or a stash (see ``stash_dumps``)."""
 
+    def __init__(self, encoding: str | None = None) -> None:
+        self.encoding = encoding  # the content decides; kept for the library's calls
+
     def get_title(self):
         return gettext_lazy("Spreadsheet (XLSX, XLS or CSV; detected automatically)")
 

@@ -7,12 +7,14 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from campaigns.admin_spreadsheets import RosterImportExportMixin, SafeExportMixin
 from campaigns.codes import new_code
 from campaigns.errors import DomainError
 from campaigns.rules import is_ops
 from campaigns.scoping import SchoolScopedAdmin
 
 from .models import Activity, Entry, LeaderboardSnapshot, Visit, Vote, Voter
+from .resources import LeaderboardResource, VoteResource, VoterResource
 from .services import vote_invalidate
 
 RelatedOnly = admin.RelatedOnlyFieldListFilter
@@ -32,7 +34,8 @@ class ReadOnlyAdmin(SchoolScopedAdmin):
 
 
 @admin.register(Entry)
-class EntryAdmin(SchoolScopedAdmin):
+class EntryAdmin(RosterImportExportMixin, SchoolScopedAdmin):
+    import_kind = "contestants"
     list_display = [
         "thumb",
         "name",
@@ -117,7 +120,8 @@ class EntryAdmin(SchoolScopedAdmin):
 
 
 @admin.register(Voter)
-class VoterAdmin(SchoolScopedAdmin):
+class VoterAdmin(SafeExportMixin, SchoolScopedAdmin):
+    export_resource_class = VoterResource
     list_display = [
         "phone",
         "school",
@@ -170,7 +174,8 @@ class InvalidateVotesForm(forms.Form):
 
 
 @admin.register(Vote)
-class VoteAdmin(ReadOnlyAdmin):
+class VoteAdmin(SafeExportMixin, ReadOnlyAdmin):
+    export_resource_class = VoteResource
     list_display = [
         "cast_at",
         "voter",
@@ -254,7 +259,8 @@ class ActivityAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LeaderboardSnapshot)
-class LeaderboardSnapshotAdmin(ReadOnlyAdmin):
+class LeaderboardSnapshotAdmin(SafeExportMixin, ReadOnlyAdmin):
+    export_resource_class = LeaderboardResource
     list_display = ["computed_at", "campaign", "round", "total_votes", "is_final", "leader"]
     list_filter = ["is_final", ("campaign", RelatedOnly)]
     list_select_related = ["campaign", "round__campaign"]
