@@ -97,12 +97,20 @@ VISITOR_ID = OpenApiParameter(
     description="Anonymous visitor id (8-64 of `A-Za-z0-9._:-`); without it the `vid` "
     "cookie is used, and set when missing.",
 )
+# The bounds the API enforces are in the schema too, so that clients and generated tests
+# (schemathesis in CI) know which values are valid.
 PAGE_PARAMS = [
-    OpenApiParameter("page", OpenApiTypes.INT, description="Page number, from 1."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="Items per page, 1-100."),
+    OpenApiParameter("page", {"type": "integer", "minimum": 1}, description="Page number, from 1."),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": 100},
+        description="Items per page, 1-100.",
+    ),
 ]
 ROUND_PARAM = OpenApiParameter(
-    "round", OpenApiTypes.INT, description="Round number (a daily topic's day)."
+    "round",
+    {"type": "integer", "minimum": 1, "maximum": 32767},
+    description="Round number (a daily topic's day).",
 )
 
 

@@ -151,7 +151,8 @@ class PrizeSerializer(serializers.ModelSerializer):
         model = Prize
         fields = ["name", "rank_from", "rank_to", "quantity", "round"]
 
-    @extend_schema_field(OpenApiTypes.INT)
+    # Null for a prize of every round.
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_round(self, prize: Prize) -> int | None:
         # Rounds are prefetched on the campaign; avoid one query per prize.
         rounds = {r.pk: r.number for r in prize.campaign.rounds.all()}
@@ -183,6 +184,11 @@ class RoundQuerySerializer(serializers.Serializer):
 
 # --------------------------------------------------------------------------------------
 # Entries
+
+
+# Photo URLs are null for an entry without a photo (e.g. a contestant imported from a
+# roster before their photo arrives) or, on submission, a thumbnail not yet generated.
+NULLABLE_URL = serializers.URLField(allow_null=True)
 
 
 def _absolute(request, field) -> str | None:
@@ -218,11 +224,11 @@ class EntrySerializer(serializers.ModelSerializer):
             "votes",
         ]
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URL)
     def get_photo_url(self, entry: Entry) -> str | None:
         return _absolute(self.context.get("request"), entry.photo)
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URL)
     def get_thumbnail_url(self, entry: Entry) -> str | None:
         return _absolute(self.context.get("request"), entry.thumbnail or entry.photo)
 
@@ -252,11 +258,11 @@ class EntrySubmittedSerializer(serializers.ModelSerializer):
         fields = ["id", "round", "name", "caption", "status", "share_code", "photo_url"]
         fields += ["thumbnail_url"]
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URL)
     def get_photo_url(self, entry: Entry) -> str | None:
         return _absolute(self.context.get("request"), entry.photo)
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URL)
     def get_thumbnail_url(self, entry: Entry) -> str | None:
         return _absolute(self.context.get("request"), entry.thumbnail)
 
