@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
-from import_export import fields
+from import_export import fields, widgets
 
 from campaigns.codes import new_code
 from campaigns.imports import RosterResource, StudentIds
@@ -93,8 +93,10 @@ class AmbassadorResource(RosterResource):
     phone = fields.Field(attribute="phone", column_name="手机号")
     email = fields.Field(attribute="email", column_name="邮箱")
     role = fields.Field(attribute="role", column_name="角色")
-    hourly_rate = fields.Field(attribute="hourly_rate", column_name="时薪")
-    stipend = fields.Field(attribute="stipend", column_name="补贴")
+    hourly_rate = fields.Field(
+        attribute="hourly_rate", column_name="时薪", widget=widgets.DecimalWidget()
+    )
+    stipend = fields.Field(attribute="stipend", column_name="补贴", widget=widgets.DecimalWidget())
     active = fields.Field(attribute="active", column_name="在职")
     referral_code = fields.Field(attribute="referral_code", column_name="推荐码", readonly=True)
 
@@ -225,8 +227,8 @@ class WorkLogResource(RosterResource):
     school = fields.Field(attribute="ambassador__school__name", column_name="学校", readonly=True)
     student_id = fields.Field(attribute="ambassador__student_id", column_name="学号")
     name = fields.Field(attribute="ambassador__name", column_name="姓名", readonly=True)
-    date = fields.Field(attribute="date", column_name="日期")
-    hours = fields.Field(attribute="hours", column_name="小时")
+    date = fields.Field(attribute="date", column_name="日期", widget=widgets.DateWidget())
+    hours = fields.Field(attribute="hours", column_name="小时", widget=widgets.DecimalWidget())
     task = fields.Field(attribute="task", column_name="任务")
     approved = fields.Field(attribute="approved", column_name="已审核", readonly=True)
 

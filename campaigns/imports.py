@@ -334,15 +334,18 @@ class RosterResource(resources.ModelResource):
             errors: dict[str, list[str]] = {}
             values = self.clean_row(row, errors)
             self.check_school(row, errors)
+            key = self._key_or_none(values)
+            if key is not None:
+                # A key twice in one file is an error, even when its first row has other
+                # problems (the library would apply both rows, last one wins: #1130).
+                first = self._seen.setdefault(key, line)
+                if first != line:
+                    errors.setdefault(NON_FIELD_ERRORS, []).append(
+                        _("%(key)s is already in row %(first)d of this file")
+                        % {"key": self.key_label(values), "first": first}
+                    )
             if errors:
                 raise ValidationError(errors)
-            key = self.row_key(values)
-            first = self._seen.setdefault(key, line)
-            if first != line:
-                raise ValidationError(
-                    _("%(key)s is already in row %(first)d of this file")
-                    % {"key": self.key_label(values), "first": first}
-                )
             matches = instance_loader.by_key.get(key, [])
             if len(matches) > 1:
                 raise ValidationError(
@@ -373,6 +376,14 @@ class RosterResource(resources.ModelResource):
             if self.progress is not None and number % 500 == 0:
                 self.progress(number, self._total)
         return row_result
+
+    def _key_or_none(self, values: dict[str, Any]) -> tuple | None:
+        """The row's natural key, or None while a part of it is missing or invalid."""
+        try:
+            key = self.row_key(values)
+        except (AttributeError, KeyError, TypeError):  # e.g. no ambassador/round found
+            return None
+        return None if any(part is None for part in key) else key
 
     def get_bulk_update_fields(self):
         return list(self.update_fields)

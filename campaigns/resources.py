@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
-from import_export import fields
+from import_export import fields, widgets
 
 from .imports import RosterResource
 from .models import Campaign, Expense, Pilot
@@ -69,9 +69,9 @@ class ExpenseResource(RosterResource):
     school = fields.Field(attribute="pilot__school__name", column_name="学校", readonly=True)
     pilot = fields.Field(attribute="pilot__name", column_name="试点")
     campaign = fields.Field(attribute="campaign__slug", column_name="活动")
-    date = fields.Field(attribute="spent_on", column_name="日期")
+    date = fields.Field(attribute="spent_on", column_name="日期", widget=widgets.DateWidget())
     category = fields.Field(attribute="category", column_name="类别")
-    amount = fields.Field(attribute="amount", column_name="金额")
+    amount = fields.Field(attribute="amount", column_name="金额", widget=widgets.DecimalWidget())
     note = fields.Field(attribute="note", column_name="备注")
 
     class Meta:

@@ -35,6 +35,7 @@ from typing import Any
 
 import tablib
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export.formats import base_formats
@@ -698,9 +699,12 @@ def sheet_to_dataset(sheet: Sheet) -> tablib.Dataset:
 def escape_formula(value: Any) -> Any:
     """Text that a spreadsheet would run as a formula gets a leading apostrophe, which
     Excel shows as text and hides. Numbers and dates stay typed (a number cell is never a
-    formula); ``unescape_formula`` undoes this on import."""
+    formula); ``unescape_formula`` undoes this on import. Aware datetimes become local
+    (Asia/Shanghai) wall-clock times: spreadsheets have no time zones."""
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
         return "'" + value
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return timezone.localtime(value).replace(tzinfo=None)
     return value
 
 

@@ -12,7 +12,7 @@ import tablib
 from django.conf import settings
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
-from import_export import fields, resources
+from import_export import fields, resources, widgets
 
 from campaigns.codes import new_code
 from campaigns.imports import RosterResource
@@ -85,7 +85,9 @@ class ContestantResource(RosterResource):
     caption = fields.Field(attribute="caption", column_name="配文")
     status = fields.Field(attribute="status", column_name="状态", readonly=True)
     share_code = fields.Field(attribute="share_code", column_name="分享码", readonly=True)
-    valid_votes = fields.Field(attribute="n_valid", column_name="有效票数", readonly=True)
+    valid_votes = fields.Field(
+        attribute="n_valid", column_name="有效票数", readonly=True, widget=widgets.IntegerWidget()
+    )
 
     class Meta:
         model = Entry
@@ -245,8 +247,12 @@ class VoterResource(UserAwareResource):
     campaign = fields.Field(attribute="attributed_campaign__slug", column_name="来源活动")
     entry = fields.Field(attribute="attributed_entry__name", column_name="来源选手")
     ambassador = fields.Field(attribute="attributed_ambassador__name", column_name="来源大使")
-    first_seen_at = fields.Field(attribute="first_seen_at", column_name="首次访问")
-    verified_at = fields.Field(attribute="verified_at", column_name="验证时间")
+    first_seen_at = fields.Field(
+        attribute="first_seen_at", column_name="首次访问", widget=widgets.DateTimeWidget()
+    )
+    verified_at = fields.Field(
+        attribute="verified_at", column_name="验证时间", widget=widgets.DateTimeWidget()
+    )
 
     class Meta:
         model = Voter
@@ -275,8 +281,10 @@ class VoterResource(UserAwareResource):
 
 
 class VoteResource(UserAwareResource):
-    cast_at = fields.Field(attribute="cast_at", column_name="投票时间")
-    day = fields.Field(attribute="day", column_name="日期")
+    cast_at = fields.Field(
+        attribute="cast_at", column_name="投票时间", widget=widgets.DateTimeWidget()
+    )
+    day = fields.Field(attribute="day", column_name="日期", widget=widgets.DateWidget())
     campaign = fields.Field(attribute="campaign__slug", column_name="活动")
     entry = fields.Field(attribute="entry__name", column_name="选手")
     voter = fields.Field(attribute="voter__phone", column_name="选民")
