@@ -29,7 +29,10 @@ class Entry(models.Model):
     student_id = models.CharField(_("student id"), max_length=32, blank=True)
     caption = models.CharField(_("caption"), max_length=280, blank=True)
     photo = models.ImageField(_("photo"), upload_to="entries/%Y/%m/", blank=True)
+    # Derivatives of the photo, drawn by a Celery task (voting/services_photos.py): the
+    # list-size thumbnail and the detail-size preview, both JPEG without metadata.
     thumbnail = models.ImageField(_("thumbnail"), upload_to="entries/thumbs/", blank=True)
+    preview = models.ImageField(_("detail image"), upload_to="entries/previews/", blank=True)
     poster = models.ImageField(_("share poster"), upload_to="entries/posters/", blank=True)
     status = models.CharField(
         _("moderation status"), max_length=12, choices=Status.choices, default=Status.PENDING
