@@ -67,3 +67,9 @@ class InvalidImage(DomainError):
     code = "invalid_image"
     status = 400
     default_message = _("Upload a JPEG, PNG or WebP photo.")
+
+
+class PosterUnavailable(DomainError):
+    code = "not_found"
+    status = 404
+    default_message = _("Only approved entries have a share poster.")

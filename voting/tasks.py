@@ -39,3 +39,9 @@ def leaderboards_refresh_open() -> int:
 
 # Registered here because autodiscover_tasks() imports only tasks.py.
 from .tasks_fraud import fraud_scan_campaign, fraud_scan_open  # noqa: E402,F401
+from .tasks_photos import (  # noqa: E402,F401
+    entry_derivatives_generate,
+    entry_media_check,
+    entry_media_check_campaign,
+    entry_poster_generate,
+)
