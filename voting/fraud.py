@@ -24,9 +24,10 @@ Design rules, and why:
   share link at once makes a burst and a ring). Detectors raise a flag with its evidence
   and a severity; only a person confirming it invalidates votes.
 - **SQL narrows, Python confirms.** Each detector first aggregates in the database
-  (``values().annotate(Count, Min, Max)``) to find the candidates that could possibly fire
-  (devices with enough voters, entries with enough fast votes, windows with enough votes)
-  and only then reads the rows of those candidates to check the exact sliding window.
+  (``values().annotate(Count(...))``, GROUP BY) to find the candidates that could possibly
+  fire (devices with enough voters, entries with enough fast votes, windows with enough
+  votes) and only then reads the rows of those candidates to check the exact sliding
+  window.
   Honest traffic produces few candidates, so a scan reads little.
 - **Patterns over all votes, flags for valid ones.** Windows count every vote cast, valid
   or not, so invalidating part of a farm does not hide the rest of it; a flag is created
@@ -42,6 +43,7 @@ import hashlib
 import logging
 import math
 import statistics
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -50,7 +52,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import ExtractMinute, Floor, TruncHour
 from django.utils import timezone
 
@@ -150,6 +152,127 @@ def _runs(events: Sequence[_Event], *, gap: timedelta) -> list[list[_Event]]:
         else:
             runs.append([event])
     return runs
+
+
+@dataclass(frozen=True)
+class _HotWindow:
+    """A stretch of two adjacent fixed windows that may hold an unusual window of votes."""
+
+    start: datetime
+    end: datetime
+    ordinary: float  # the group's median votes per window elsewhere
+    threshold: int  # the votes (distinct voters) a window here needs to be unusual
+
+
+def _noise_ceiling(rate: float, p: float) -> int:
+    """The smallest count ``k`` that Poisson noise at ``rate`` per window reaches with a
+    probability below ``p`` (P(X >= k) < p): a count honest arrivals at that rate do not
+    produce by chance, however many windows are looked at."""
+    if rate <= 0:
+        return 1
+    if rate > 500:  # exp(-rate) underflows; the normal approximation is good here
+        return math.ceil(rate + 5 * math.sqrt(rate))
+    pmf = cdf = math.exp(-rate)
+    k = 0
+    while 1 - cdf >= p:
+        k += 1
+        pmf *= rate / k
+        cdf += pmf
+    return k + 1
+
+
+def _hot_windows(
+    votes: QuerySet[Vote], group: Sequence[str], *, minutes: int, minimum: int, factor: float
+) -> dict[tuple, list[_HotWindow]]:
+    """Per group of ``votes`` (an entry; a user agent on an IP), the stretches of time that
+    may hold a window of ``minutes`` with an unusual number of votes, counted in SQL.
+
+    Votes are counted per group and fixed window of the local clock in one GROUP BY. Any
+    window of ``minutes`` lies within two adjacent fixed windows, so each pair adding up
+    to ``minimum`` is judged against the group's ordinary rate, the larger of
+
+    - the median of its other non-empty windows (its history), and
+    - its mean rate in the hours around (its rate at this time of day: evenings are busy),
+
+    both leaving out the pair and one window on each side, so what is judged never raises
+    its own baseline and a group with nothing else only has to reach ``minimum``. A pair is
+    unusual when it reaches ``minimum``, more than ``factor`` times the ordinary rate, and a
+    count that honest arrivals at that rate reach by chance with probability below
+    ``noise_probability`` (a busy campus NAT sees many windows; chance must not fire).
+    Only the unusual pairs are returned, to be checked exactly on their rows.
+    """
+    if 60 % minutes:
+        raise ValueError("fraud signal windows must divide an hour")
+    window = timedelta(minutes=minutes)
+    around = range(-(120 // minutes), 120 // minutes + 2)  # two hours either side
+    rows = (
+        votes.annotate(hour=TruncHour("cast_at"), slot=Floor(ExtractMinute("cast_at") / minutes))
+        .values(*group, "hour", "slot")
+        .annotate(n=Count("id"))
+        .values_list(*group, "hour", "slot", "n")
+    )
+    counts: dict[tuple, dict[datetime, int]] = defaultdict(dict)
+    for *key, hour, slot, n in rows:
+        counts[tuple(key)][hour + timedelta(minutes=int(slot) * minutes)] = n
+    hot: dict[tuple, list[_HotWindow]] = {}
+    for key, buckets in counts.items():
+        for start in sorted(buckets):
+            pair = buckets[start] + buckets.get(start + window, 0)
+            if pair < minimum:
+                continue  # cheap exit: most windows of honest traffic end here
+            near = {start + k * window for k in (-1, 0, 1, 2)}
+            others = [n for b, n in buckets.items() if b not in near]
+            local = [buckets.get(start + k * window, 0) for k in around if k not in (-1, 0, 1, 2)]
+            ordinary = max(statistics.median(others) if others else 0, sum(local) / len(local))
+            threshold = max(
+                minimum,
+                math.floor(factor * ordinary) + 1,
+                _noise_ceiling(ordinary, _t("noise_probability")),
+            )
+            if pair >= threshold:
+                hot.setdefault(key, []).append(
+                    _HotWindow(start, start + 2 * window, round(ordinary, 2), threshold)
+                )
+    return hot
+
+
+def _unusual_events(
+    qs: QuerySet[Vote],
+    hot: Sequence[_HotWindow],
+    *,
+    window: timedelta,
+    created_within: timedelta | None = None,
+) -> list[tuple[_HotWindow, list[_Event]]]:
+    """Read the rows of a group's hot stretches (one query) and check each exactly: the
+    hot windows that hold a window reaching their threshold, with the votes in it."""
+    ranges = Q()
+    for where in hot:
+        ranges |= Q(cast_at__gte=where.start, cast_at__lt=where.end)
+    events = _events(qs.filter(ranges), with_created=True)
+    times = [e.at for e in events]
+    fired = []
+    for where in hot:
+        inside = events[bisect_left(times, where.start) : bisect_left(times, where.end)]
+        suspect, _best = _dense_events(
+            inside, window=window, min_voters=where.threshold, created_within=created_within
+        )
+        if suspect:
+            fired.append((where, suspect))
+    return fired
+
+
+def _merge_fired(fired: Sequence[tuple[_HotWindow, list[_Event]]]) -> list[_Event]:
+    merged = {e.vote_id: e for _where, events in fired for e in events}
+    return sorted(merged.values(), key=lambda e: (e.at, e.vote_id))
+
+
+def _most_voters_in_window(events: Sequence[_Event], window: timedelta) -> int:
+    best, right, n = 0, 0, len(events)
+    for left in range(n):
+        while right < n and events[right].at - events[left].at < window:
+            right += 1
+        best = max(best, len({e.voter_id for e in events[left:right]}))
+    return best
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -340,43 +463,56 @@ def detect_device_clusters(*, campaign_id: int, now: datetime) -> list[FraudFlag
 
 
 def detect_user_agent_clusters(*, campaign_id: int, now: datetime) -> list[FraudFlag]:
-    """At least ``ua_min_voters`` voters with one exact user agent from one IP within
-    ``ua_window_minutes``, whose accounts were created within ``ua_created_within_minutes``
-    of each other.
+    """Voters with one exact user agent from one IP within ``ua_window_minutes``, whose
+    accounts were created within ``ua_created_within_minutes`` of each other: at least
+    ``ua_min_voters`` of them, and more than ``ua_factor`` times that user agent's ordinary
+    rate from that IP.
 
     A script rotating device ids still sends one user agent. Each condition alone is
-    honest: a dorm shares an IP, a popular phone model shares a user agent, a class
-    group signs up together. Only all three at once fire, so a dorm IP never does.
+    honest: a dorm shares an IP, a popular phone model shares a user agent, a class group
+    signs up together. Only all at once fire, so a dorm IP never does. The rate condition
+    is for a big campus NAT at its busiest hour, where dozens of honest new students with
+    the most common phone arrive from one IP within minutes: that is their normal, and a
+    farm must stand out against it.
     """
-    minimum = _t("ua_min_voters")
+    minimum, factor = _t("ua_min_voters"), _t("ua_factor")
     window = timedelta(minutes=_t("ua_window_minutes"))
     within = timedelta(minutes=_t("ua_created_within_minutes"))
     votes = _scan_votes(campaign_id, now).exclude(user_agent="").filter(ip__isnull=False)
-    candidates = (
-        votes.values("user_agent", "ip")
-        .annotate(n_voters=Count("voter", distinct=True), first=Min("cast_at"), last=Max("cast_at"))
-        .filter(n_voters__gte=minimum)
-        .values_list("user_agent", "ip")
+    hot = _hot_windows(
+        votes,
+        ["user_agent", "ip"],
+        minutes=_t("ua_window_minutes"),
+        minimum=minimum,
+        factor=factor,
     )
     flags = []
-    for user_agent, ip in candidates:
-        events = _events(votes.filter(user_agent=user_agent, ip=ip), with_created=True)
-        suspect, best = _dense_events(
-            events, window=window, min_voters=minimum, created_within=within
+    for (user_agent, ip), stretches in sorted(hot.items()):
+        fired = _unusual_events(
+            votes.filter(user_agent=user_agent, ip=ip),
+            stretches,
+            window=window,
+            created_within=within,
         )
-        if not suspect:
+        if not fired:
             continue
+        suspect = _merge_fired(fired)
+        where = min((w for w, _events in fired), key=lambda w: w.threshold)
+        best = _most_voters_in_window(suspect, window)
         created = [e.created_at for e in suspect]
         digest = hashlib.sha256(user_agent.encode()).hexdigest()[:16]
         evidence = {
             "user_agent": user_agent,
             "ip": ip,
             "max_voters_in_window": best,
+            "ordinary_votes_per_window": where.ordinary,
+            "threshold": where.threshold,
             "accounts_created_from": _iso(min(created)),
             "accounts_created_to": _iso(max(created)),
             "window_minutes": _t("ua_window_minutes"),
             "created_within_minutes": _t("ua_created_within_minutes"),
             "min_voters": minimum,
+            "factor": factor,
         }
         flags.append(
             _record(
@@ -385,7 +521,7 @@ def detect_user_agent_clusters(*, campaign_id: int, now: datetime) -> list[Fraud
                 f"ua:{digest}:{ip}",
                 suspect,
                 evidence,
-                _severity(best, minimum),
+                _severity(best, where.threshold),
             )
         )
     return [f for f in flags if f]
@@ -448,50 +584,28 @@ def detect_fast_new_accounts(*, campaign_id: int, now: datetime) -> list[FraudFl
 # --- (d) Bursts on one entry against its own history --------------------------------------
 
 
-def _bucket_counts(votes: QuerySet[Vote], minutes: int) -> dict[int, dict[datetime, int]]:
-    """Votes per entry per fixed window of ``minutes`` (local clock), counted in SQL."""
-    if 60 % minutes:
-        raise ValueError("burst_window_minutes must divide an hour")
-    rows = (
-        votes.annotate(hour=TruncHour("cast_at"), slot=Floor(ExtractMinute("cast_at") / minutes))
-        .values("entry", "hour", "slot")
-        .annotate(n=Count("id"))
-        .values_list("entry", "hour", "slot", "n")
-    )
-    counts: dict[int, dict[datetime, int]] = defaultdict(dict)
-    for entry_id, hour, slot, n in rows:
-        counts[entry_id][hour + timedelta(minutes=int(slot) * minutes)] = n
-    return counts
-
-
 def detect_entry_bursts(*, campaign_id: int, now: datetime) -> list[FraudFlag]:
     """A window of ``burst_window_minutes`` in which an entry got at least
     ``burst_min_votes`` votes and more than ``burst_factor`` times its ordinary rate.
 
-    The ordinary rate is the median of the entry's non-empty windows below the minimum, so
-    a popular entry is compared with its own busy normal and the burst does not raise its
-    own baseline. The absolute minimum keeps small entries (median 1) from firing on a
-    handful of friends. A class group voting at once is an honest burst too, so a burst
-    alone is low severity; it rises when most of the burst's voters signed up just before.
+    The ordinary rate is the median of the entry's other non-empty windows (see
+    ``_hot_windows``), so a popular entry is compared with its own busy normal and the
+    burst does not raise its own baseline. The absolute minimum keeps small entries
+    (median 1) from firing on a handful of friends. A class group voting at once is an
+    honest burst too, so a burst alone is low severity; it rises when most of the burst's
+    voters signed up just before.
     """
     minutes = _t("burst_window_minutes")
     window = timedelta(minutes=minutes)
     minimum, factor = _t("burst_min_votes"), _t("burst_factor")
     votes = _scan_votes(campaign_id, now)
+    hot = _hot_windows(votes, ["entry"], minutes=minutes, minimum=minimum, factor=factor)
     flags = []
-    for entry_id, buckets in sorted(_bucket_counts(votes, minutes).items()):
-        ordinary = [n for n in buckets.values() if n < minimum] or list(buckets.values())
-        baseline = statistics.median(ordinary) if ordinary else 1
-        threshold = max(minimum, math.floor(factor * max(baseline, 1)) + 1)
-        # A half-open window of one bucket's length spans at most two adjacent buckets.
-        starts = sorted(b for b in buckets if buckets[b] + buckets.get(b + window, 0) >= threshold)
-        if not starts:
+    for (entry_id,), stretches in sorted(hot.items()):
+        fired = _unusual_events(votes.filter(entry_id=entry_id), stretches, window=window)
+        if not fired:
             continue
-        ranges = Q()
-        for start in starts:
-            ranges |= Q(cast_at__gte=start, cast_at__lt=start + 2 * window)
-        events = _events(votes.filter(ranges, entry_id=entry_id), with_created=True)
-        suspect, best = _dense_events(events, window=window, min_voters=threshold)
+        suspect = _merge_fired(fired)
         existing = {
             flag.key: flag.evidence
             for flag in FraudFlag.objects.filter(
@@ -500,18 +614,24 @@ def detect_entry_bursts(*, campaign_id: int, now: datetime) -> list[FraudFlag]:
         }
         for run in _runs(suspect, gap=window):
             fresh = sum(1 for e in run if timedelta(0) <= e.at - e.created_at <= timedelta(hours=1))
+            best = _most_voters_in_window(run, window)
+            in_run = {e.vote_id for e in run}
+            where = min(
+                (w for w, events in fired if in_run.intersection(e.vote_id for e in events)),
+                key=lambda w: w.threshold,
+            )
             severity = Severity.LOW
             if fresh * 2 >= len(run):
                 severity += 10
-            if best >= 2 * threshold:
+            if best >= 2 * where.threshold:
                 severity += 10
             evidence = {
                 "entry_id": entry_id,
                 "window_start": _iso(run[0].at),
                 "window_end": _iso(run[-1].at),
                 "max_votes_in_window": best,
-                "ordinary_votes_per_window": baseline,
-                "threshold": threshold,
+                "ordinary_votes_per_window": where.ordinary,
+                "threshold": where.threshold,
                 "voters_signed_up_within_hour": fresh,
                 "window_minutes": minutes,
                 "factor": factor,

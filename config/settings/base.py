@@ -283,8 +283,11 @@ FRAUD_THRESHOLDS: dict[str, int | float] = {
     "device_min_voters": 4,
     "device_window_minutes": 10,
     # (b) one exact user agent from one IP: this many voters within the window whose
-    # accounts were also created within `ua_created_within_minutes` of each other.
+    # accounts were also created within `ua_created_within_minutes` of each other, and
+    # more than `ua_factor` times that user agent's ordinary rate from that IP (a busy
+    # campus NAT sees many honest phones of one model). The window must divide 60.
     "ua_min_voters": 5,
+    "ua_factor": 3,
     "ua_window_minutes": 10,
     "ua_created_within_minutes": 30,
     # (c) accounts voting within `fast_vote_seconds` of creation, flagged only as a
@@ -307,6 +310,10 @@ FRAUD_THRESHOLDS: dict[str, int | float] = {
     # this many accounts created within the window.
     "ring_min_voters": 8,
     "ring_window_minutes": 15,
+    # (b) and (d) also need a count that honest arrivals at the group's ordinary rate
+    # reach by chance with less than this probability (Poisson): a scan looks at
+    # thousands of windows, and chance alone must not fire on a busy campus NAT.
+    "noise_probability": 1e-6,
     # How many voter and vote ids a flag's evidence lists as a sample.
     "sample_size": 20,
 }

@@ -267,6 +267,28 @@ def test_one_user_agent_from_one_ip_with_accounts_created_together_fires(world):
     assert flag.evidence["created_within_minutes"] == 30
 
 
+def test_a_busy_campus_nat_at_peak_is_not_a_user_agent_cluster():
+    """Six hours of a campus-wide NAT: eight new students a window, all with the most
+    common phone, each signing up a minute or three before voting. Every window has more
+    than the minimum of one user agent from one IP with accounts created together; that
+    is this IP's normal, not a farm."""
+    world = make_world()
+    start = (world.now - timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    for window in range(36):
+        for i in range(8):
+            at = start + timedelta(minutes=10 * window + i + world.rng.random())
+            voter = world.voter(at - timedelta(minutes=world.rng.uniform(1, 3)))
+            world.vote(
+                voter,
+                world.entries[(window + i) % 6],
+                at,
+                user_agent=USER_AGENTS[0],
+                device_id=world.device(),
+            )
+    scan(world)
+    assert not FraudFlag.objects.exists()
+
+
 def test_accounts_voting_seconds_after_creation_on_one_entry_fire(world):
     target = world.entries[1]
     start = world.now - timedelta(minutes=90)
