@@ -22,13 +22,24 @@ _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
 # Errors (for the schema; the exception handler builds them)
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"anyOf": [{"type": "array", "items": {}}, {"type": "object"}]},
+    }
+)
+class FieldErrorsField(serializers.DictField):
+    """Field name → messages; for nested input (a list of events, say) the value nests
+    the same way, e.g. ``{"events": {"0": ["This field may not be null."]}}``."""
+
+
 class ErrorBodySerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine-readable code, e.g. `not_found`.")
     message = serializers.CharField(help_text="Human-readable explanation.")
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
+    fields = FieldErrorsField(
         required=False,
-        help_text="For `invalid`: the offending fields and what is wrong with each.",
+        help_text="For `invalid`: the offending fields and what is wrong with each: a list "
+        "of messages, or for nested input an object keyed by index or sub-field.",
     )
 
 

@@ -174,6 +174,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Campus campaign manager API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and docs are public: with DRF's default (voter token) authentication a
+    # client holding a service token or a revoked voter token got 401 for the schema.
+    "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,  # multipart uploads get a binary request schema
     # Self-hosted Swagger UI (drf-spectacular-sidecar): /api/docs/ works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
