@@ -19,6 +19,7 @@ from django_celery_beat.models import PeriodicTask
 
 from campaigns.models import AuditLog
 from tests.factories import CampaignFactory, EntryFactory, VoterFactory
+from tests.helpers import page_says
 from voting import fraud
 from voting.models import Activity, Entry, FraudFlag, Visit, Vote, Voter
 from voting.tasks_fraud import fraud_scan_campaign as fraud_scan_task
@@ -595,6 +596,7 @@ def test_staff_see_flags_with_evidence_and_suspect_votes(ops_client, farm_flag):
     assert listing.status_code == 200
     assert list(listing.context["cl"].result_list) == [flag]
     assert listing.context["cl"].result_list[0].n_votes == 6
+    assert page_says(listing, "many voters on one device")  # zh-hans by default
     detail = ops_client.get(reverse("admin:voting_fraudflag_change", args=[flag.pk]))
     assert detail.status_code == 200
     page = detail.content.decode()
