@@ -6,3 +6,12 @@ class VotingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "voting"
     verbose_name = _("voting")
+
+    def ready(self) -> None:
+        from django.conf import settings
+        from PIL import Image
+
+        # Pillow's own decompression-bomb cap (default 89 MP, an error only past twice
+        # that) lowered to ours for every image opened in the process; voting/photos.py
+        # also turns the warning into an error and checks the cap itself.
+        Image.MAX_IMAGE_PIXELS = settings.PHOTO_MAX_PIXELS

@@ -57,6 +57,19 @@ def _too_many_pixels() -> errors.InvalidImage:
     )
 
 
+def _damaged() -> errors.InvalidImage:
+    return _invalid(_("The photo is damaged or incomplete; please upload the original again."))
+
+
+def _has_signature(head: bytes) -> bool:
+    """Starts like a JPEG, PNG or WebP file (so a failure to read it means damage)."""
+    return (
+        head.startswith(b"\xff\xd8\xff")
+        or head.startswith(b"\x89PNG\r\n\x1a\n")
+        or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+    )
+
+
 def _size_of(upload: IO[bytes]) -> int | None:
     size = getattr(upload, "size", None)
     if isinstance(size, int):
@@ -101,20 +114,20 @@ def photo_decode(upload: IO[bytes]) -> Image.Image:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise _too_many_pixels() from exc
         except UnidentifiedImageError as exc:
+            if _has_signature(data.getvalue()[:16]):
+                raise _damaged() from exc
             raise _invalid(
                 _("This file is not a JPEG, PNG or WebP photo, whatever its name says.")
             ) from exc
         except Exception as exc:  # a header the plugin could not parse
-            raise _invalid(
-                _("The photo is damaged or incomplete; please upload the original again.")
-            ) from exc
+            raise _damaged() from exc
         width, height = image.size
         if width * height > settings.PHOTO_MAX_PIXELS:
             raise _too_many_pixels()
-        if max(width, height) > getattr(settings, "PHOTO_MAX_SIDE", 16384):
+        if max(width, height) > settings.PHOTO_MAX_SIDE:
             raise _invalid(
                 _("The photo is too wide or too tall: at most %(px)d pixels on a side.")
-                % {"px": getattr(settings, "PHOTO_MAX_SIDE", 16384)}
+                % {"px": settings.PHOTO_MAX_SIDE}
             )
         if min(width, height) < 1:
             raise _invalid(_("The photo has no pixels."))
@@ -125,9 +138,7 @@ def photo_decode(upload: IO[bytes]) -> Image.Image:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise _too_many_pixels() from exc
         except Exception as exc:
-            raise _invalid(
-                _("The photo is damaged or incomplete; please upload the original again.")
-            ) from exc
+            raise _damaged() from exc
     return image
 
 
@@ -193,7 +204,7 @@ def photo_normalise(image: Image.Image) -> Image.Image:
         background = Image.new("RGB", image.size, _WHITE)
         background.paste(image, mask=alpha)
         image = background
-    image = _within(image, getattr(settings, "PHOTO_STORED_MAX_SIDE", 2560))
+    image = _within(image, settings.PHOTO_STORED_MAX_SIDE)
     # Nothing of the source's metadata may reach an encoder: PNG and WebP writers fall
     # back to ``info`` for the ICC profile and EXIF when they are not passed explicitly.
     image.info = {}
@@ -215,7 +226,7 @@ def jpeg_encode(image: Image.Image, *, name: str, quality: int | None = None) ->
     image.convert("RGB").save(
         out,
         format="JPEG",
-        quality=quality or getattr(settings, "PHOTO_JPEG_QUALITY", 85),
+        quality=quality or settings.PHOTO_JPEG_QUALITY,
         optimize=True,
         progressive=True,
     )

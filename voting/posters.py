@@ -130,7 +130,7 @@ def _resolve_font(configured: str) -> PosterFont:
 
 
 def poster_font() -> PosterFont:
-    return _resolve_font(getattr(settings, "POSTER_FONT_PATH", "") or "")
+    return _resolve_font(settings.POSTER_FONT_PATH or "")
 
 
 def qr_image(url: str, *, side: int) -> Image.Image:

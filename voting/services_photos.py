@@ -44,7 +44,6 @@ DERIVATIVES: dict[str, tuple[str, str]] = {
     "preview": ("entries/previews", "PHOTO_PREVIEW_SIZE"),
 }
 POSTER_FOLDER = "entries/posters"
-_SIZES = {"PHOTO_THUMBNAIL_SIZE": 480, "PHOTO_PREVIEW_SIZE": 1280}  # TODO: settings
 # How long a read that found a stale derivative waits before asking again.
 _REQUEUE_SECONDS = 300
 
@@ -58,7 +57,7 @@ def derivative_name(entry: Entry, field: str) -> str:
     if not entry.photo:
         return ""
     folder, size_setting = DERIVATIVES[field]
-    side = getattr(settings, size_setting, _SIZES[size_setting])
+    side = getattr(settings, size_setting)
     return f"{folder}/{_stem(entry.photo.name)}-{side}.jpg"
 
 
@@ -124,7 +123,7 @@ def entry_derivatives_generate(*, entry_id: int) -> list[str]:
     written: dict[str, str] = {}
     for field in stale:
         name = derivative_name(entry, field)
-        side = getattr(settings, DERIVATIVES[field][1], _SIZES[DERIVATIVES[field][1]])
+        side = getattr(settings, DERIVATIVES[field][1])
         written[field] = _store(
             storage, name, derivative_render(source, side=side, name=posixpath.basename(name))
         )
@@ -146,9 +145,7 @@ def entry_derivatives_generate(*, entry_id: int) -> list[str]:
 
 def share_url(share_code: str) -> str:
     """The absolute ``/s/{share_code}`` link printed on posters (``SITE_URL``)."""
-    return getattr(settings, "SITE_URL", "http://127.0.0.1:8000").rstrip("/") + reverse(
-        "share-redirect", args=[share_code]
-    )
+    return settings.SITE_URL.rstrip("/") + reverse("share-redirect", args=[share_code])
 
 
 def poster_name(entry: Entry) -> str:

@@ -203,8 +203,27 @@ OTP_MAX_PER_PHONE_PER_HOUR = env.int("OTP_MAX_PER_PHONE_PER_HOUR", default=10)
 SHARE_REDIRECT_URL = env.str(
     "SHARE_REDIRECT_URL", default="/api/v1/campaigns/{campaign}/entries/{entry}/?ref={code}"
 )
+# Absolute base URL of this site (scheme and host, no path), for links printed where no
+# request is at hand: the QR code on share posters points at SITE_URL/s/{share_code}.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# --- Photos (voting/photos.py, SPEC "Photos") ---------------------------------------------
+# Every stored image passes these caps (PITFALLS "Pillow and uploads"): file size checked
+# before reading, pixel count and sides from the header before decoding. Pillow's own
+# MAX_IMAGE_PIXELS is lowered to PHOTO_MAX_PIXELS (voting/apps.py).
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
+PHOTO_MAX_SIDE = env.int("PHOTO_MAX_SIDE", default=16384)
+# The stored photo is re-encoded as a JPEG of at most this many pixels on its longer side.
+PHOTO_STORED_MAX_SIDE = env.int("PHOTO_STORED_MAX_SIDE", default=2560)
+PHOTO_JPEG_QUALITY = env.int("PHOTO_JPEG_QUALITY", default=85)
+# Longer side of the derivatives drawn by a Celery task: list thumbnails and the detail
+# image. Changing one redraws them (their file names carry the size).
+PHOTO_THUMBNAIL_SIZE = env.int("PHOTO_THUMBNAIL_SIZE", default=480)
+PHOTO_PREVIEW_SIZE = env.int("PHOTO_PREVIEW_SIZE", default=1280)
+# A font with Chinese glyphs for share posters (a .ttf/.otf/.ttc path). Empty: Debian's
+# fonts-noto-cjk where installed, else Pillow's default font (Chinese shows as boxes).
+POSTER_FONT_PATH = env.str("POSTER_FONT_PATH", default="")
 
 # --- Spreadsheet import and export (django-import-export) ------------------------------
 # https://django-import-export.readthedocs.io/en/stable/installation.html#settings
