@@ -53,3 +53,9 @@ bench: venv
 	@shopt -s nullglob; files=(bench/*.py); \
 	if [ $${#files[@]} -eq 0 ]; then echo "No benchmarks in bench/ yet."; fi; \
 	for f in "$${files[@]}"; do echo "== $$f"; DJANGO_DEBUG=1 $(BIN)/python "$$f" || exit 1; done
+
+# --- Added by the roster-import work (issue 4): a 10,000-row ambassadors XLSX through the
+# import resource (preview + confirm) against openpyxl read + bulk_create, in one run.
+.PHONY: bench-import
+bench-import: venv
+	DJANGO_DEBUG=1 $(BIN)/python bench/bench_import.py

@@ -123,10 +123,11 @@ class AmbassadorResource(RosterResource):
         self._ids = StudentIds(
             Ambassador.objects.filter(school=self.scope.school).values_list("student_id", flat=True)
         )
+        self._roles = _roles()
         return dataset
 
     def clean_row(self, raw, errors):
-        roles = _roles()
+        roles = self._roles
         values = {
             "name": self.cell(raw, "name", lambda v: clean_text(v, max_length=60), errors),
             "student_id": self.cell(raw, "student_id", clean_student_id, errors),
@@ -177,8 +178,14 @@ class AmbassadorResource(RosterResource):
             hourly_rate=values["hourly_rate"] if values["hourly_rate"] is not None else 0,
             stipend=values["stipend"] if values["stipend"] is not None else 0,
             active=values["active"] if values["active"] is not None else True,
-            referral_code=new_code(),
         )
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        # Referral codes are drawn for rows that are written, not for a preview.
+        if not dry_run:
+            for ambassador in self.create_instances:
+                ambassador.referral_code = ambassador.referral_code or new_code()
+        super().bulk_create(using_transactions, dry_run, raise_errors, batch_size, result)
 
     def apply(self, instance, values):
         changed = False

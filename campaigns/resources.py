@@ -81,6 +81,7 @@ class ExpenseResource(RosterResource):
 
     def prepare_dataset(self, dataset):
         dataset = super().prepare_dataset(dataset)
+        self._categories = _categories()
         self._pilots = list(Pilot.objects.filter(school=self.scope.school))
         self._campaigns = list(
             Campaign.objects.filter(pilot__school=self.scope.school).only(
@@ -124,7 +125,7 @@ class ExpenseResource(RosterResource):
         return None
 
     def clean_row(self, raw, errors):
-        categories = _categories()
+        categories = self._categories
         values = {
             "spent_on": self.cell(raw, "date", clean_date, errors),
             "category": self.cell(raw, "category", lambda v: clean_choice(v, categories), errors),

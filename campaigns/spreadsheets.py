@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import re
@@ -348,6 +349,7 @@ def clean_header_text(value: Any) -> str:
 _HEADER_NOISE = re.compile(r"\(.*?\)|\[.*?\]|[*:_\-\s./]")
 
 
+@functools.lru_cache(maxsize=8192)
 def header_key(text: str) -> str:
     """How a header is compared: "学号 *", "学号（必填）", "Student_ID" and "student id"
     all become one key."""
