@@ -6,7 +6,7 @@ serializer. Errors are raised as ``DomainError``/DRF exceptions and shaped by
 """
 
 from django.conf import settings
-from django.http import HttpResponseRedirect
+from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -56,6 +56,7 @@ from .serializers import (
 from .services import vote_cast
 from .services_auth import otp_request, otp_verify, voter_token_revoke
 from .services_entries import entry_submit
+from .services_photos import entry_media_requeue_stale, entry_poster_ensure
 from .services_visits import share_click_record, visit_record
 from .throttles import (
     OtpIpThrottle,
@@ -288,7 +289,12 @@ class EntryListCreateView(generics.GenericAPIView):
         number = _round_query(request)
         campaign = campaign_get_public(slug=slug)
         page = self.paginate_queryset(entry_list_public(campaign=campaign, round_number=number))
-        context = {"request": request, "vote_counts": vote_counts_latest(campaign_id=campaign.pk)}
+        entry_media_requeue_stale(page)
+        context = {
+            "request": request,
+            "vote_counts": vote_counts_latest(campaign_id=campaign.pk),
+            "campaign_slug": campaign.slug,
+        }
         response = self.get_paginated_response(
             EntrySerializer(page, many=True, context=context).data
         )
@@ -329,10 +335,46 @@ class EntryDetailView(_PublicView, APIView):
     def get(self, request, slug: str, entry_id: int):
         campaign = campaign_get_public(slug=slug)
         entry = entry_get_public(campaign=campaign, entry_id=entry_id)
+        entry_media_requeue_stale([entry])
         counts = vote_counts_latest(campaign_id=campaign.pk, round_id=entry.round_id)
-        context = {"request": request, "vote_counts": counts}
+        context = {"request": request, "vote_counts": counts, "campaign_slug": campaign.slug}
         response = Response(EntrySerializer(entry, context=context).data)
         return _record_visit(request, response, campaign_id=campaign.pk, entry_id=entry.pk)
+
+
+class EntryPosterView(_PublicView, APIView):
+    @extend_schema(
+        tags=["entries"],
+        summary="An approved entry's share poster",
+        description="A JPEG for WeChat: the photo, the contestant's name, the campaign "
+        "title and a QR code of the entry's `/s/{share_code}` link. Drawn on the first "
+        "request if it is not stored yet. `download=1` asks for it as an attachment.",
+        parameters=[
+            OpenApiParameter(
+                "download",
+                {"type": "integer", "enum": [0, 1]},
+                description="1: send as a file download (Content-Disposition: attachment).",
+            )
+        ],
+        responses={
+            (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="The poster."),
+            **errors(s404=NOT_FOUND),
+        },
+    )
+    def get(self, request, slug: str, entry_id: int):
+        campaign = campaign_get_public(slug=slug)
+        entry = entry_get_public(campaign=campaign, entry_id=entry_id)
+        entry.campaign = campaign
+        name = entry_poster_ensure(entry)
+        response = FileResponse(
+            entry.poster.storage.open(name, "rb"),
+            content_type="image/jpeg",
+            as_attachment=request.query_params.get("download") == "1",
+            filename=f"poster-{entry.share_code}.jpg",
+        )
+        # Short: a renamed contestant gets a new poster.
+        response["Cache-Control"] = "public, max-age=300"
+        return response
 
 
 class VoteView(APIView):

@@ -7,6 +7,7 @@ already rejects NUL bytes (PostgreSQL text columns cannot store them).
 import re
 import unicodedata
 
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -15,6 +16,7 @@ from campaigns.models import Campaign, Prize, Round, School
 
 from .models import Entry, Vote, Voter
 from .phones import InvalidPhone, phone_normalize
+from .services_photos import derivative_name
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
 
@@ -209,6 +211,15 @@ def _absolute(request, field) -> str | None:
     return request.build_absolute_uri(url) if request is not None else url
 
 
+def _derivative_url(request, entry: Entry, field: str) -> str | None:
+    """A thumbnail's URL when it matches the photo, else the photo's: never a link to a
+    file not drawn yet (the view asks for it again)."""
+    image = getattr(entry, field)
+    if image and image.name == derivative_name(entry, field):
+        return _absolute(request, image)
+    return _absolute(request, entry.photo)
+
+
 class EntrySerializer(serializers.ModelSerializer):
     """An approved entry as students see it. ``votes`` comes from the latest leaderboard
     snapshot (context ``vote_counts``), not a live count."""
@@ -217,6 +228,8 @@ class EntrySerializer(serializers.ModelSerializer):
     topic = serializers.CharField(source="round.topic")
     photo_url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
+    preview_url = serializers.SerializerMethodField()
+    poster_url = serializers.SerializerMethodField()
     share_url = serializers.SerializerMethodField()
     votes = serializers.SerializerMethodField()
 
@@ -230,6 +243,8 @@ class EntrySerializer(serializers.ModelSerializer):
             "caption",
             "photo_url",
             "thumbnail_url",
+            "preview_url",
+            "poster_url",
             "share_code",
             "share_url",
             "votes",
@@ -241,7 +256,21 @@ class EntrySerializer(serializers.ModelSerializer):
 
     @extend_schema_field(NULLABLE_URL)
     def get_thumbnail_url(self, entry: Entry) -> str | None:
-        return _absolute(self.context.get("request"), entry.thumbnail or entry.photo)
+        """List size (setting PHOTO_THUMBNAIL_SIZE); the photo until it is drawn."""
+        return _derivative_url(self.context.get("request"), entry, "thumbnail")
+
+    @extend_schema_field(NULLABLE_URL)
+    def get_preview_url(self, entry: Entry) -> str | None:
+        """Detail size (setting PHOTO_PREVIEW_SIZE); the photo until it is drawn."""
+        return _derivative_url(self.context.get("request"), entry, "preview")
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_poster_url(self, entry: Entry) -> str:
+        """The share poster (JPEG), drawn on first request if need be."""
+        slug = self.context.get("campaign_slug") or entry.campaign.slug
+        path = reverse("api-v1:entry-poster", kwargs={"slug": slug, "entry_id": entry.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_share_url(self, entry: Entry) -> str:
@@ -275,7 +304,7 @@ class EntrySubmittedSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(NULLABLE_URL)
     def get_thumbnail_url(self, entry: Entry) -> str | None:
-        return _absolute(self.context.get("request"), entry.thumbnail)
+        return _derivative_url(self.context.get("request"), entry, "thumbnail")
 
 
 # --------------------------------------------------------------------------------------

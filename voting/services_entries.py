@@ -1,5 +1,6 @@
-"""Writes of contestants' own submissions through the API."""
+"""Writes of entries: contestants' own submissions through the API, and moderation."""
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -10,8 +11,9 @@ from campaigns.models import Campaign
 
 from . import errors
 from .models import Entry, Voter
-from .photos import photo_process
+from .photos import photo_ingest
 from .selectors_public import round_for_submission
+from .services_photos import entry_media_enqueue
 
 
 def entry_submit(
@@ -26,7 +28,8 @@ def entry_submit(
     """A voter enters a campaign's current round: the entry waits for moderation.
 
     Raises ``SubmissionsClosed`` outside the campaign's submission window and
-    ``InvalidImage`` for anything but a decodable JPEG/PNG/WebP photo.
+    ``InvalidImage`` for anything but a decodable JPEG/PNG/WebP photo (checked and
+    re-encoded before anything is written). Thumbnails follow from a task after commit.
     """
     at = at or timezone.now()
     if not (
@@ -37,7 +40,7 @@ def entry_submit(
     round_ = round_for_submission(campaign=campaign, at=at)
     if round_ is None:
         raise errors.SubmissionsClosed()
-    processed = photo_process(photo, stem=f"c{campaign.pk}-{new_code(10).lower()}")
+    stored_photo = photo_ingest(photo, stem=f"c{campaign.pk}-{new_code(10).lower()}")
     for _attempt in range(5):
         entry = Entry(
             campaign=campaign,
@@ -48,8 +51,7 @@ def entry_submit(
             voter=voter,
             share_code=new_code(),
         )
-        entry.photo.save(processed.photo.name, processed.photo, save=False)
-        entry.thumbnail.save(processed.thumbnail.name, processed.thumbnail, save=False)
+        entry.photo.save(stored_photo.name, stored_photo, save=False)
         try:
             with transaction.atomic():
                 entry.save()
@@ -58,10 +60,27 @@ def entry_submit(
                 Voter.objects.filter(pk=voter.pk, attributed_campaign__isnull=True).update(
                     attributed_campaign=campaign
                 )
+                entry_media_enqueue(entry_ids=[entry.pk])
         except IntegrityError:
-            # A share code collision (1 in 31^8): draw again. Remove the stored files.
+            # A share code collision (1 in 31^8): draw again. Remove the stored file.
             entry.photo.delete(save=False)
-            entry.thumbnail.delete(save=False)
             continue
         return entry
     raise errors.DomainError()
+
+
+def entry_moderate(*, entry_ids: Iterable[int], status: str) -> int:
+    """Set the moderation status of entries; returns how many changed. Entries newly
+    approved get their share poster drawn by a task once this commits."""
+    if status not in Entry.Status.values:
+        raise ValueError(f"unknown entry status {status!r}")
+    with transaction.atomic():
+        changed = list(
+            Entry.objects.filter(pk__in=list(entry_ids))
+            .exclude(status=status)
+            .values_list("pk", flat=True)
+        )
+        Entry.objects.filter(pk__in=changed).update(status=status)
+        if status == Entry.Status.APPROVED:
+            entry_media_enqueue(entry_ids=changed, poster=True)
+    return len(changed)

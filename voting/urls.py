@@ -28,6 +28,11 @@ urlpatterns = [
         name="entry-detail",
     ),
     path(
+        "campaigns/<str:slug>/entries/<int:entry_id>/poster/",
+        api.EntryPosterView.as_view(),
+        name="entry-poster",
+    ),
+    path(
         "campaigns/<str:slug>/entries/<int:entry_id>/votes/",
         api.VoteView.as_view(),
         name="entry-vote",

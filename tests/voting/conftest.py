@@ -5,6 +5,7 @@ from tests.voting.fixtures_api import (  # noqa: F401
     api,
     api_env,
     campaign,
+    eager_tasks,
     entry,
     voter,
     voter_api,

@@ -61,3 +61,13 @@ def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (64, 48)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, (200, 30, 30)).save(out, format=fmt)
     return out.getvalue()
+
+
+@pytest.fixture
+def eager_tasks(monkeypatch):
+    """Tasks sent with .delay()/.delay_on_commit() run inline (with
+    ``django_capture_on_commit_callbacks(execute=True)`` for the after-commit ones); the
+    real-worker tests cover the broker."""
+    from celery import current_app
+
+    monkeypatch.setitem(current_app.conf, "task_always_eager", True)

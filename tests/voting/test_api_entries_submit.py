@@ -23,10 +23,13 @@ def _photo(fmt="JPEG", name="me.jpg", **kwargs) -> SimpleUploadedFile:
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
-def test_submission_creates_a_pending_entry_with_a_reencoded_photo(voter_api, voter, campaign, fmt):
-    response = voter_api.post(
-        URL, {"name": "李雷", "caption": "夜跑十公里", "photo": _photo(fmt)}, format="multipart"
-    )
+def test_submission_creates_a_pending_entry_with_a_reencoded_photo(
+    voter_api, voter, campaign, fmt, eager_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # the thumbnails' task
+        response = voter_api.post(
+            URL, {"name": "李雷", "caption": "夜跑十公里", "photo": _photo(fmt)}, format="multipart"
+        )
     assert response.status_code == 201, response.json()
     body = response.json()
     entry = Entry.objects.get(pk=body["id"])
@@ -34,6 +37,7 @@ def test_submission_creates_a_pending_entry_with_a_reencoded_photo(voter_api, vo
     assert body["status"] == "pending" and body["share_code"] == entry.share_code
     with Image.open(entry.photo.path) as stored:
         assert stored.format == "JPEG"
+    entry.refresh_from_db()
     with Image.open(entry.thumbnail.path) as thumb:
         assert max(thumb.size) <= 480
     voter.refresh_from_db()

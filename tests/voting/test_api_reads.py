@@ -11,6 +11,7 @@ from tests.factories import CampaignFactory, EntryFactory, PrizeFactory, VoteFac
 from tests.voting.fixtures_api import image_bytes
 from voting.models import Entry, Visit
 from voting.services import leaderboard_refresh_campaign
+from voting.services_photos import entry_derivatives_generate
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_env")]
 
@@ -109,8 +110,8 @@ def test_unknown_things_are_not_found(api, campaign, path):
 
 def test_entry_list_shows_approved_entries_with_urls_and_snapshot_counts(api, campaign):
     shown = EntryFactory(campaign=campaign, name="小明")
-    shown.photo.save("p.jpg", ContentFile(image_bytes()), save=False)
-    shown.thumbnail.save("t.jpg", ContentFile(image_bytes()), save=True)
+    shown.photo.save("p.jpg", ContentFile(image_bytes()), save=True)
+    entry_derivatives_generate(entry_id=shown.pk)
     EntryFactory(campaign=campaign, status=Entry.Status.PENDING)
     EntryFactory(campaign=campaign, status=Entry.Status.REJECTED)
     VoteFactory(entry=shown)
