@@ -505,3 +505,92 @@ def test_student_id_that_excel_made_a_number_matches_the_stored_one(tmp_path, sc
     assert code == 0, out + err
     assert "1 updated" in out
     assert Ambassador.objects.get().hourly_rate == Decimal("30.00")
+
+
+# --- the library's traps (PITFALLS.md) ------------------------------------------------------
+
+
+def test_query_count_does_not_grow_with_rows(school):
+    """One prefetch per import and batched writes: not one SELECT per row (#921)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from campaigns.imports import roster_import_dataset
+    from campaigns.spreadsheets import read_sheet, sheet_to_dataset
+
+    AmbassadorFactory(school=school, student_id="00000001", name="学生1")
+    scope = import_scope_build(user=None, school=school)
+    selects = []
+    for rows in (50, 1500):
+        dataset = sheet_to_dataset(read_sheet(xlsx(ambassador_rows(rows, start=rows))))
+        with CaptureQueriesContext(connection) as queries:
+            report = roster_import_dataset(
+                kind="ambassadors",
+                dataset=dataset,
+                file_name="t.xlsx",
+                scope=scope,
+                dry_run=False,
+            )
+        assert report.ok and report.new == rows
+        sql = [q["sql"] for q in queries.captured_queries]
+        selects.append(sum(s.startswith("SELECT") for s in sql))
+        # INSERTs come in batches (SQLite caps the parameters of one statement).
+        assert sum(s.startswith("INSERT") for s in sql) <= 2 + rows // 50
+    assert selects[0] == selects[1] <= 4
+
+
+def test_a_database_error_at_confirm_rolls_everything_back(school, monkeypatch):
+    from django.db import IntegrityError
+    from django.db.models.query import QuerySet
+
+    real = QuerySet.bulk_create
+    calls = []
+
+    def second_batch_fails(self, objs, *args, **kwargs):
+        calls.append(len(objs))
+        if len(calls) == 2:
+            raise IntegrityError("simulated")
+        return real(self, objs, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "bulk_create", second_batch_fails)
+    scope = import_scope_build(user=None, school=school)
+    report = roster_import_file(
+        kind="ambassadors",
+        data=xlsx(ambassador_rows(2500)),
+        file_name="t.xlsx",
+        scope=scope,
+        dry_run=False,
+    )
+    assert not report.ok
+    assert "nothing was imported" in report.problems[0].message
+    assert Ambassador.objects.count() == 0
+    assert not AuditLog.objects.exists()
+
+
+def test_only_the_active_sheet_is_read(tmp_path, school):
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    notes = workbook.active
+    notes.title = "说明"
+    notes.append(["这张表不导入"])
+    team = workbook.create_sheet("队员")
+    for row in ambassador_rows(2):
+        team.append(row)
+    workbook.active = team
+    out = io.BytesIO()
+    workbook.save(out)
+    code, text, err = run_import(
+        "ambassadors", write(tmp_path, "t.xlsx", out.getvalue()), "--school", "fudan"
+    )
+    assert code == 0, text + err
+    assert Ambassador.objects.count() == 2
+
+
+def test_import_export_settings_are_explicit(settings):
+    # Open by default (#608, #820); local temp storage breaks multi-node confirms (#251).
+    assert settings.IMPORT_EXPORT_IMPORT_PERMISSION_CODE == "add"
+    assert settings.IMPORT_EXPORT_EXPORT_PERMISSION_CODE == "view"
+    assert settings.IMPORT_EXPORT_TMP_STORAGE_CLASS.endswith("MediaStorage")
