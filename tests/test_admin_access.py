@@ -246,3 +246,26 @@ def test_admin_speaks_chinese_by_default_and_english_on_request(ops_client):
 
 def test_money_fields_keep_decimals(world):
     assert world["a"]["expense"].amount == Decimal("300.00")
+
+
+def test_roles_follow_models_added_after_the_roles_migration(db):
+    """The staff group holds every permission, including of models (fraud flags, import
+    jobs) created by migrations that ran after the roles were made."""
+    from django.contrib.auth.models import Group, Permission
+
+    from campaigns.rules import AMBASSADOR_PERMISSIONS
+
+    staff = Group.objects.get(name="staff")
+    assert staff.permissions.count() == Permission.objects.count()
+    assert staff.permissions.filter(codename="view_fraudflag").exists()
+    ambassador = set(
+        Group.objects.get(name="ambassador").permissions.values_list(
+            "content_type__app_label", "codename"
+        )
+    )
+    expected = {
+        (model.split(".")[0], f"{action}_{model.split('.')[1]}")
+        for model, actions in AMBASSADOR_PERMISSIONS.items()
+        for action in actions
+    }
+    assert ambassador == expected
