@@ -263,8 +263,16 @@ def entry_media_check_campaign(*, campaign_id: int) -> dict[str, int]:
     entries = (
         Entry.objects.filter(campaign_id=campaign_id)
         .select_related("campaign")
-        .only("id", "photo", "poster", "status", "name", "share_code", "campaign__title")
-        .only(*DERIVATIVES)
+        .only(
+            "id",
+            "photo",
+            "poster",
+            "status",
+            "name",
+            "share_code",
+            "campaign__title",
+            *DERIVATIVES,
+        )
     )
     derivatives, posters = [], []
     for entry in entries.iterator(chunk_size=500):
