@@ -319,3 +319,20 @@ def swapped_primaries_icc() -> bytes:
 
 def png_with_profile(icc: bytes, colour=RED) -> bytes:
     return encode(Image.new("RGB", (16, 16), colour), "PNG", icc_profile=icc)
+
+
+# --- What we store ---------------------------------------------------------------------------
+
+
+def assert_clean(data: bytes) -> Image.Image:
+    """What we store: a JPEG with no EXIF (no GPS), no ICC profile, no XMP, no comment."""
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    assert image.format == "JPEG"
+    assert image.mode == "RGB"
+    assert not image.getexif()
+    for key in ("exif", "icc_profile", "xmp", "XML:com.adobe.xmp", "comment", "photoshop"):
+        assert key not in image.info, key
+    assert b"Exif\x00\x00" not in data
+    assert b"PhoneMaker" not in data and b"xmpmeta" not in data
+    return image

@@ -12,7 +12,7 @@ from config.settings import test as test_settings
 from tests.celery_worker import wait_until
 from tests.factories import CampaignFactory, EntryFactory, VoterFactory
 from tests.voting import image_corpus as corpus
-from tests.voting.test_photos import assert_clean
+from tests.voting.image_corpus import assert_clean
 from voting import services_photos, tasks_photos
 from voting.models import Entry
 from voting.photos import photo_ingest
