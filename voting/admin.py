@@ -1,8 +1,12 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -13,9 +17,13 @@ from campaigns.errors import DomainError
 from campaigns.rules import is_ops
 from campaigns.scoping import SchoolScopedAdmin
 
+from .errors import InvalidImage
 from .models import Activity, Entry, LeaderboardSnapshot, Visit, Vote, Voter
+from .photos import photo_ingest
 from .resources import LeaderboardResource, VoteResource, VoterResource
 from .services import vote_invalidate
+from .services_entries import entry_media_after_edit, entry_moderate
+from .services_photos import derivative_name, entry_poster_ensure
 
 RelatedOnly = admin.RelatedOnlyFieldListFilter
 
@@ -33,9 +41,39 @@ class ReadOnlyAdmin(SchoolScopedAdmin):
         return False
 
 
+class EntryAdminForm(forms.ModelForm):
+    """The Entry form with the photo checked by content and re-encoded (voting/photos.py)
+    before anything is stored: Django's ImageField would accept ~70 formats after a
+    ``verify()`` that decodes nothing, and store the upload as sent, metadata and all."""
+
+    photo = forms.FileField(
+        label=_("photo"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=_("JPEG, PNG or WebP. Stored upright, without location or other metadata."),
+    )
+
+    class Meta:
+        model = Entry
+        fields = ["campaign", "round", "name", "student_id", "caption", "photo", "status"]
+        fields += ["submitted_by"]
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if not isinstance(photo, UploadedFile):
+            return photo  # unchanged (the stored file), or cleared (False)
+        campaign = self.cleaned_data.get("campaign")
+        stem = f"c{campaign.pk if campaign else 0}-{new_code(10).lower()}"
+        try:
+            return photo_ingest(photo, stem=stem)
+        except InvalidImage as exc:
+            raise forms.ValidationError(exc.message, code="invalid_image") from exc
+
+
 @admin.register(Entry)
 class EntryAdmin(RosterImportExportMixin, SchoolScopedAdmin):
     import_kind = "contestants"
+    form = EntryAdminForm
     list_display = [
         "thumb",
         "name",
@@ -44,6 +82,7 @@ class EntryAdmin(RosterImportExportMixin, SchoolScopedAdmin):
         "status",
         "valid_votes",
         "share_code",
+        "poster_link",
         "submitted_by",
         "created_at",
     ]
@@ -51,7 +90,7 @@ class EntryAdmin(RosterImportExportMixin, SchoolScopedAdmin):
     list_filter = ["status", ("campaign", RelatedOnly), ("campaign__pilot__school", RelatedOnly)]
     list_select_related = ["campaign", "round__campaign", "submitted_by__school"]
     search_fields = ["name", "student_id", "share_code", "caption"]
-    readonly_fields = ["share_code", "valid_votes", "thumb"]
+    readonly_fields = ["share_code", "valid_votes", "thumb", "poster_link"]
     fields = [
         "campaign",
         "round",
@@ -63,6 +102,7 @@ class EntryAdmin(RosterImportExportMixin, SchoolScopedAdmin):
         "status",
         "submitted_by",
         "share_code",
+        "poster_link",
         "valid_votes",
     ]
     actions = ["approve", "reject", "disqualify"]
@@ -85,21 +125,56 @@ class EntryAdmin(RosterImportExportMixin, SchoolScopedAdmin):
 
     @admin.display(description=_("photo"))
     def thumb(self, obj: Entry) -> str:
-        image = obj.thumbnail or obj.photo
+        # The list thumbnail once drawn (the photo until then: never a broken image).
+        current = obj.thumbnail and obj.thumbnail.name == derivative_name(obj, "thumbnail")
+        image = obj.thumbnail if current else obj.photo
         if not image:
             return "—"
         return format_html('<img src="{}" alt="" style="height:48px;border-radius:4px">', image.url)
+
+    @admin.display(description=_("share poster"))
+    def poster_link(self, obj: Entry) -> str:
+        if obj.pk is None or obj.status != Entry.Status.APPROVED:
+            return "—"
+        url = reverse("admin:voting_entry_poster", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download"))
+
+    def get_urls(self):
+        poster = path(
+            "<path:object_id>/poster/",
+            self.admin_site.admin_view(self.poster_view),
+            name="voting_entry_poster",
+        )
+        return [poster, *super().get_urls()]
+
+    def poster_view(self, request, object_id: str):
+        """Download the entry's share poster, drawn now if it is missing or stale."""
+        entry = self.get_object(request, object_id)
+        if entry is None or not self.has_view_permission(request, entry):
+            raise Http404
+        try:
+            name = entry_poster_ensure(entry)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return redirect("admin:voting_entry_change", entry.pk)
+        return FileResponse(
+            entry.poster.storage.open(name, "rb"),
+            content_type="image/jpeg",
+            as_attachment=True,
+            filename=f"poster-{entry.share_code}.jpg",
+        )
 
     def save_model(self, request, obj, form, change):
         if not obj.share_code:
             obj.share_code = new_code()
         super().save_model(request, obj, form, change)
+        entry_media_after_edit(entry=obj, changed=form.changed_data if change else ["photo"])
 
     def has_moderate_permission(self, request) -> bool:
         return is_ops(request.user)
 
     def _moderate(self, request, queryset, status: str) -> None:
-        n = queryset.exclude(status=status).update(status=status)
+        n = entry_moderate(entry_ids=queryset.values_list("pk", flat=True), status=status)
         self.message_user(
             request,
             ngettext("%(n)d entry updated.", "%(n)d entries updated.", n) % {"n": n},

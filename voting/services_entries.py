@@ -1,6 +1,6 @@
 """Writes of entries: contestants' own submissions through the API, and moderation."""
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -84,3 +84,13 @@ def entry_moderate(*, entry_ids: Iterable[int], status: str) -> int:
         if status == Entry.Status.APPROVED:
             entry_media_enqueue(entry_ids=changed, poster=True)
     return len(changed)
+
+
+def entry_media_after_edit(*, entry: Entry, changed: Collection[str]) -> None:
+    """After an admin edit: thumbnails for a new photo, and a new share poster when an
+    approved entry's photo, name or status changed (each once this commits)."""
+    poster = entry.status == Entry.Status.APPROVED and bool(
+        {"photo", "name", "status", "campaign"} & set(changed)
+    )
+    if "photo" in changed or poster:
+        entry_media_enqueue(entry_ids=[entry.pk], poster=poster)

@@ -1,0 +1,153 @@
+"""Photos and posters in the Entry admin: the same photo service as the API (a form
+error for anything it refuses, nothing written), thumbnails in the list, posters drawn on
+approval and downloadable from the change page."""
+
+import io
+
+import pytest
+import zxingcpp
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from tests.factories import CampaignFactory, EntryFactory
+from tests.voting import image_corpus as corpus
+from tests.voting.image_corpus import assert_clean
+from tests.voting.test_photo_derivatives import read, store_photo
+from voting.models import Entry
+from voting.services_photos import entry_derivatives_generate, poster_name, share_url
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_env")]
+
+ADD = "admin:voting_entry_add"
+
+
+@pytest.fixture
+def campaign(school_a):
+    return CampaignFactory(pilot__school=school_a, slug="run-a")
+
+
+def form_data(campaign, upload=None, **extra):
+    data = {
+        "campaign": campaign.pk,
+        "round": campaign.rounds.get().pk,
+        "name": "新选手",
+        "student_id": "00123",
+        "caption": "",
+        "status": Entry.Status.PENDING,
+    }
+    if upload is not None:
+        data["photo"] = upload
+    return {**data, **extra}
+
+
+def upload(data: bytes, name: str = "photo.jpg") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type="image/jpeg")
+
+
+def media_files(settings) -> list:
+    root = settings.MEDIA_ROOT
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+@pytest.mark.parametrize(
+    ("maker", "message"),
+    [
+        (lambda: corpus.SCRIPT, "不是 JPEG、PNG 或 WebP"),
+        (corpus.tiff, "不是 JPEG、PNG 或 WebP"),
+        (corpus.psd, "不是 JPEG、PNG 或 WebP"),
+        (lambda: corpus.bomb_png(20000), "像素过多"),
+        (corpus.truncated_jpeg, "损坏"),
+    ],
+    ids=["script", "tiff", "psd", "bomb", "truncated"],
+)
+def test_a_refused_photo_is_a_form_error_and_nothing_is_written(
+    ops_client, campaign, settings, maker, message
+):
+    response = ops_client.post(reverse(ADD), form_data(campaign, upload(maker())))
+    assert response.status_code == 200  # the form again
+    errors = response.context["adminform"].form.errors
+    assert message in " ".join(errors["photo"])
+    assert not Entry.objects.exists()
+    assert media_files(settings) == []
+
+
+def test_an_accepted_photo_is_stored_upright_without_gps_and_thumbnails_follow(
+    ops_client, campaign, eager_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = ops_client.post(reverse(ADD), form_data(campaign, upload(corpus.jpeg_rotated())))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    entry = Entry.objects.get()
+    stored = assert_clean(read(entry.photo))
+    assert stored.size == (20, 40)  # EXIF orientation 6 applied
+    assert len(callbacks) == 1
+    entry.refresh_from_db()
+    assert entry.thumbnail and entry.preview
+
+
+def test_an_edit_without_a_new_photo_keeps_it(ops_client, campaign):
+    entry = store_photo(EntryFactory(campaign=campaign, student_id="7"))
+    before = entry.photo.name
+    url = reverse("admin:voting_entry_change", args=[entry.pk])
+    data = form_data(campaign, name="改名", student_id="7", status=Entry.Status.APPROVED)
+    response = ops_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    entry.refresh_from_db()
+    assert entry.photo.name == before and entry.name == "改名"
+
+
+def test_approving_in_the_list_draws_the_poster(
+    ops_client, campaign, eager_tasks, django_capture_on_commit_callbacks
+):
+    entry = store_photo(EntryFactory(campaign=campaign, status=Entry.Status.PENDING))
+    with django_capture_on_commit_callbacks(execute=True):
+        ops_client.post(
+            reverse("admin:voting_entry_changelist"),
+            {"action": "approve", "_selected_action": [entry.pk]},
+        )
+    entry.refresh_from_db()
+    assert entry.status == Entry.Status.APPROVED
+    assert entry.poster.name == poster_name(entry)
+
+
+def test_list_shows_thumbnails_and_poster_links(ops_client, campaign):
+    entry = store_photo(EntryFactory(campaign=campaign))
+    body = ops_client.get(reverse("admin:voting_entry_changelist")).content.decode()
+    assert entry.photo.url in body  # no thumbnail yet: the photo, not a broken image
+    entry_derivatives_generate(entry_id=entry.pk)
+    entry.refresh_from_db()
+    body = ops_client.get(reverse("admin:voting_entry_changelist")).content.decode()
+    assert entry.thumbnail.url in body
+    assert reverse("admin:voting_entry_poster", args=[entry.pk]) in body
+
+
+def test_poster_download_from_the_change_page(ops_client, campaign, settings):
+    settings.SITE_URL = "https://campaigns.example.cn"
+    entry = store_photo(EntryFactory(campaign=campaign))
+    change = ops_client.get(reverse("admin:voting_entry_change", args=[entry.pk]))
+    link = reverse("admin:voting_entry_poster", args=[entry.pk])
+    assert link in change.content.decode()
+
+    response = ops_client.get(link)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/jpeg"
+    assert response["Content-Disposition"].startswith("attachment")
+    data = b"".join(response.streaming_content)
+    codes = zxingcpp.read_barcodes(Image.open(io.BytesIO(data)))
+    assert [c.text for c in codes] == [share_url(entry.share_code)]
+
+
+def test_no_poster_for_a_pending_entry(ops_client, campaign):
+    entry = EntryFactory(campaign=campaign, status=Entry.Status.PENDING)
+    response = ops_client.get(reverse("admin:voting_entry_poster", args=[entry.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:voting_entry_change", args=[entry.pk])
+
+
+def test_an_intern_cannot_download_another_schools_poster(ambassador_client, school_b):
+    other = EntryFactory(campaign=CampaignFactory(pilot__school=school_b))
+    response = ambassador_client.get(reverse("admin:voting_entry_poster", args=[other.pk]))
+    assert response.status_code in (403, 404)
+    other.refresh_from_db()
+    assert not other.poster
