@@ -255,23 +255,3 @@ def stored_photo_open(name: str, storage) -> Image.Image:
 def derivative_render(source: Image.Image, *, side: int, name: str) -> ContentFile:
     """``source`` scaled to fit a ``side`` x ``side`` box (never enlarged), as a JPEG."""
     return jpeg_encode(_within(source, side), name=name)
-
-
-# TODO(photos): remove once the import and the API call photo_ingest (kept so the
-# working tree stays importable while the callers move over).
-from dataclasses import dataclass  # noqa: E402
-
-
-@dataclass(frozen=True)
-class ProcessedPhoto:
-    photo: ContentFile
-    thumbnail: ContentFile
-
-
-def photo_process(upload, *, stem: str) -> ProcessedPhoto:
-    with photo_decode(upload) as image:
-        clean = photo_normalise(image)
-    return ProcessedPhoto(
-        photo=jpeg_encode(clean, name=f"{stem}.jpg"),
-        thumbnail=derivative_render(clean, side=480, name=f"{stem}-thumb.jpg"),
-    )

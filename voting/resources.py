@@ -29,7 +29,8 @@ from campaigns.spreadsheets import (
 
 from .errors import InvalidImage
 from .models import Entry, LeaderboardSnapshot, Vote, Voter
-from .photos import photo_process
+from .photos import photo_ingest
+from .tasks_photos import entry_media_check_campaign
 
 MAX_PHOTOS = 2000
 
@@ -76,7 +77,7 @@ class ContestantResource(RosterResource):
         column("round"),
         column("school"),
     )
-    update_fields = ("name", "caption", "photo", "thumbnail")
+    update_fields = ("name", "caption", "photo")
 
     campaign = fields.Field(attribute="campaign__slug", column_name="活动", readonly=True)
     round = fields.Field(attribute="round__number", column_name="轮次", readonly=True)
@@ -116,7 +117,21 @@ class ContestantResource(RosterResource):
 
     def import_data(self, dataset, dry_run=False, *args, **kwargs):
         self._dry_run = dry_run
-        return super().import_data(dataset, dry_run, *args, **kwargs)
+        self._stored: list[str] = []
+        try:
+            result = super().import_data(dataset, dry_run, *args, **kwargs)
+        except BaseException:
+            self._discard_stored()
+            raise
+        if result.problems:
+            # Any bad row rolls every row back: the photos stored for the good ones must
+            # go too, or they stay on disk with no entry pointing at them.
+            self._discard_stored()
+        elif self._stored:
+            # Thumbnails of the new photos: one check of the campaign asks for those that
+            # are missing (rows are bulk-written, so their ids are not known row by row).
+            entry_media_check_campaign.delay_on_commit(self.scope.campaign.pk)
+        return result
 
     def _round(self, text: str, errors):
         if not text:
@@ -144,7 +159,8 @@ class ContestantResource(RosterResource):
             )
             return None
         try:
-            return photo_process(self._photos.open(name), stem=stem)
+            # The same gate as every other path: content, not name; re-encoded, no EXIF.
+            return photo_ingest(self._photos.open(name), stem=stem)
         except CellError as exc:
             errors.setdefault(header, []).append(str(exc))
         except InvalidImage as exc:
@@ -178,12 +194,19 @@ class ContestantResource(RosterResource):
     def existing_rows(self):
         return Entry.objects.filter(campaign=self.scope.campaign).exclude(student_id="")
 
-    def _store_photo(self, entry: Entry, processed) -> None:
+    def _store_photo(self, entry: Entry, photo) -> None:
         # Files are written only by the confirmed import: a preview stores nothing.
-        if processed is None or self._dry_run:
+        # Thumbnails follow from a task (their names no longer match the new photo).
+        if photo is None or self._dry_run:
             return
-        entry.photo.save(processed.photo.name, processed.photo, save=False)
-        entry.thumbnail.save(processed.thumbnail.name, processed.thumbnail, save=False)
+        entry.photo.save(photo.name, photo, save=False)
+        self._stored.append(entry.photo.name)
+
+    def _discard_stored(self) -> None:
+        storage = Entry._meta.get_field("photo").storage
+        for name in self._stored:
+            storage.delete(name)
+        self._stored = []
 
     def new_instance(self, values):
         entry = Entry(

@@ -40,18 +40,22 @@ CONTESTANTS = [
 ]
 
 
-def test_contestants_import_with_photos(tmp_path, campaign, media_root):
-    code, out, err = run_import(
-        "contestants",
-        write(tmp_path, "c.xlsx", xlsx(CONTESTANTS)),
-        "--school",
-        "fudan",
-        "--campaign",
-        "run-a",
-        "--photos",
-        write(tmp_path, "p.zip", photos_zip(["Chen.JPG"])),
-    )
+def test_contestants_import_with_photos(
+    tmp_path, campaign, media_root, eager_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        code, out, err = run_import(
+            "contestants",
+            write(tmp_path, "c.xlsx", xlsx(CONTESTANTS)),
+            "--school",
+            "fudan",
+            "--campaign",
+            "run-a",
+            "--photos",
+            write(tmp_path, "p.zip", photos_zip(["Chen.JPG"])),
+        )
     assert code == 0, out + err
+    assert callbacks  # the thumbnails, asked for once the import committed
     chen = Entry.objects.get(student_id="0001")
     assert chen.campaign == campaign and chen.round == campaign.rounds.get()
     assert chen.status == Entry.Status.PENDING  # moderation still applies
@@ -309,3 +313,77 @@ def test_intern_imports_expenses_of_own_school_only(
         "intern-a",
     )
     assert code == 0, out + err
+
+
+def zip_of(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def test_hostile_photos_in_the_zip_are_row_errors_and_nothing_is_written(
+    tmp_path, campaign, media_root
+):
+    from tests.voting import image_corpus as corpus
+
+    rows = [
+        ["姓名", "学号", "照片"],
+        ["甲", "0001", "bomb.png"],
+        ["乙", "0002", "script.jpg"],
+        ["丙", "0003", "scan.jpg"],
+        ["丁", "0004", "cut.jpg"],
+        ["戊", "0005", "fine.jpg"],
+    ]
+    archive = zip_of(
+        {
+            "bomb.png": corpus.bomb_png(20000),
+            "script.jpg": corpus.SCRIPT,
+            "scan.jpg": corpus.tiff(),
+            "cut.jpg": corpus.truncated_jpeg(),
+            "fine.jpg": corpus.jpeg_with_gps(),
+        }
+    )
+    before = roster_snapshot()
+    code, out, _err = run_import(
+        "contestants",
+        write(tmp_path, "c.csv", csv_bytes(rows)),
+        "--school",
+        "fudan",
+        "--campaign",
+        "run-a",
+        "--photos",
+        write(tmp_path, "p.zip", archive),
+    )
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0].startswith("row 2: 照片: bomb.png: 照片像素过多")
+    assert lines[1].startswith("row 3: 照片: script.jpg: 此文件不是 JPEG、PNG 或 WebP")
+    assert lines[2].startswith("row 4: 照片: scan.jpg: 此文件不是 JPEG、PNG 或 WebP")
+    assert lines[3].startswith("row 5: 照片: cut.jpg: 照片已损坏或不完整")
+    assert len(lines) == 4 or not lines[4].startswith("row 6")  # the good photo is fine
+    assert roster_snapshot() == before
+    assert not media_root.exists() or not list(media_root.rglob("*.*"))  # no file stored
+
+
+def test_imported_photos_are_stored_without_gps_and_upright(tmp_path, campaign, media_root):
+    from tests.voting import image_corpus as corpus
+
+    rows = [["姓名", "学号", "照片"], ["甲", "0001", "gps.jpg"], ["乙", "0002", "turned.jpg"]]
+    archive = zip_of({"gps.jpg": corpus.jpeg_with_gps(), "turned.jpg": corpus.jpeg_rotated()})
+    code, out, err = run_import(
+        "contestants",
+        write(tmp_path, "c.csv", csv_bytes(rows)),
+        "--school",
+        "fudan",
+        "--campaign",
+        "run-a",
+        "--photos",
+        write(tmp_path, "p.zip", archive),
+    )
+    assert code == 0, out + err
+    for student_id, size in (("0001", (40, 20)), ("0002", (20, 40))):
+        entry = Entry.objects.get(student_id=student_id)
+        with entry.photo.open("rb") as fp:
+            assert corpus.assert_clean(fp.read()).size == size
