@@ -244,3 +244,11 @@ def test_interns_see_only_their_school_jobs(
         ).status_code
         == 403
     )
+
+
+@pytest.mark.parametrize(
+    "model", ["ambassadors_ambassador", "ambassadors_worklog", "campaigns_expense", "voting_entry"]
+)
+def test_import_and_export_pages_open_for_interns(ambassador_client, model):
+    for view in ("import", "export"):
+        assert ambassador_client.get(reverse(f"admin:{model}_{view}")).status_code == 200
