@@ -31,6 +31,8 @@ CENT = Decimal("0.01")
 ATTRIBUTION_TAIL = timedelta(days=7)
 
 Progress = Callable[[int], None]
+# The voter fields the report shows retention by; "week" is the Monday of the first day.
+GROUPS = ("channel", "attributed_ambassador", "week")
 
 
 def money(value: Decimal | None) -> str | None:
@@ -181,10 +183,15 @@ class CampaignReportRunner:
 
     def run(self, progress: Progress = lambda pct: None) -> CampaignReport:
         campaign = self.campaign
-        users = metrics.new_users(campaign_id=campaign.pk, start=self.start, end=self.end)
-        overall = metrics.retention_totals(users, today=self.today)
+        # One pass over the new users and their activity: every view of retention below
+        # (overall, per channel, per ambassador, per week) adds up these groups.
+        users = metrics.new_users(campaign_id=campaign.pk, start=self.start, end=self.end).annotate(
+            week=TruncWeek("first_day")
+        )
+        groups = metrics.retention_grouped(users, GROUPS, today=self.today)
+        overall = metrics.retention_sum(groups.values())
         progress(30)
-        channels = metrics.retention_by(users, "channel", today=self.today)
+        channels = dict(sorted(metrics.retention_rollup(groups, GROUPS.index("channel")).items()))
         by_channel_counts = {
             c: channels.get(c, {}).get("total", 0) for c in ("share", "ambassador", "direct")
         }
@@ -226,12 +233,12 @@ class CampaignReportRunner:
                 }
                 for c, counts in channels.items()
             },
-            by_ambassador=self._by_ambassador(users),
+            by_ambassador=self._by_ambassador(groups),
             daily_votes=[
                 {"day": day.isoformat(), "votes": n}
                 for day, n in metrics.daily_valid_votes(campaign_id=campaign.pk)
             ],
-            weekly_cohorts=self._weekly_cohorts(users),
+            weekly_cohorts=self._weekly_cohorts(groups),
             funnel=[
                 {"step": "visitors", "count": unique_visitors},
                 {"step": "participants", "count": participants},
@@ -290,14 +297,11 @@ class CampaignReportRunner:
             ranked[round_id] = sum(1 for row in standings if row["votes"] > 0)
         return ranked
 
-    def _by_ambassador(self, users) -> list[dict]:
+    def _by_ambassador(self, groups: dict) -> list[dict]:
         """Ambassadors are credited with retained users, not raw sign-ups."""
-        groups = metrics.retention_by(
-            users.filter(attributed_ambassador__isnull=False),
-            "attributed_ambassador",
-            today=self.today,
-        )
-        names = ambassador_names(ids=list(groups))
+        ambassadors = metrics.retention_rollup(groups, GROUPS.index("attributed_ambassador"))
+        ambassadors.pop(None, None)  # users no ambassador brought
+        names = ambassador_names(ids=list(ambassadors))
         rows = [
             {
                 "ambassador_id": pk,
@@ -307,14 +311,12 @@ class CampaignReportRunner:
                 "d30_retained": counts["d30"].retained,
                 "retention": retention_json(counts, counts["total"]),
             }
-            for pk, counts in groups.items()
+            for pk, counts in ambassadors.items()
         ]
         return sorted(rows, key=lambda r: (-r["d30_retained"], -r["d7_retained"], r["name"]))
 
-    def _weekly_cohorts(self, users) -> list[dict]:
-        weeks = metrics.retention_by(
-            users.annotate(week=TruncWeek("first_day")), "week", today=self.today
-        )
+    def _weekly_cohorts(self, groups: dict) -> list[dict]:
+        weeks = metrics.retention_rollup(groups, GROUPS.index("week"))
         return [
             {
                 "week": week.isoformat() if week else None,

@@ -4,8 +4,10 @@ Definitions are SPEC's "Report metrics"; docs/metrics.md spells out each decisio
 where the SPEC is silent. Every function aggregates in SQL and returns plain numbers.
 """
 
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -109,7 +111,11 @@ def _retention_aggregates(*, today: date) -> dict:
     """
     aggregates = {"total": Count("id")}
     for n in RETENTION_DAYS:
-        old_enough = Q(first_day__lt=today - timedelta(days=n))
+        # first_day < today - n, said of the verification time (verified before the local
+        # midnight that starts day today - n): the same users, without converting every
+        # row's time to a local date once more per count.
+        day_n_over = datetime.combine(today - timedelta(days=n), time.min, tzinfo=local_tz())
+        old_enough = Q(verified_at__lt=day_n_over)
         aggregates[f"cohort_d{n}"] = Count("id", filter=old_enough)
         aggregates[f"retained_d{n}"] = Count("id", filter=old_enough & Q(**{f"active_d{n}": True}))
     return aggregates
@@ -123,8 +129,45 @@ def retention_totals(users: QuerySet[Voter], *, today: date) -> dict:
 
 def retention_by(users: QuerySet[Voter], field: str, *, today: date) -> dict:
     """The same counts grouped by a voter field (channel, attributed ambassador, week)."""
-    rows = users.values(field).annotate(**_retention_aggregates(today=today)).order_by(field)
-    return {row[field]: _unpack(row) for row in rows}
+    return {
+        key[0]: counts for key, counts in retention_grouped(users, [field], today=today).items()
+    }
+
+
+def retention_grouped(users: QuerySet[Voter], fields: Sequence[str], *, today: date) -> dict:
+    """The counts of ``retention_totals`` for each combination of ``fields``, in one query.
+
+    The activity lookups are the cost of a retention query (three per new user). A report
+    that shows the same counts overall, per channel, per ambassador and per week runs them
+    once, grouped by all three, and adds the groups up with ``retention_rollup``: every
+    count is a number of distinct users and the groups are disjoint, so sums are exact.
+    """
+    rows = users.values(*fields).annotate(**_retention_aggregates(today=today)).order_by()
+    return {tuple(row[field] for field in fields): _unpack(row) for row in rows}
+
+
+def retention_sum(groups: Iterable[dict]) -> dict:
+    """The counts of disjoint groups of users added up; zero counts for no group."""
+    total = 0
+    cohort = dict.fromkeys(RETENTION_DAYS, 0)
+    retained = dict.fromkeys(RETENTION_DAYS, 0)
+    for counts in groups:
+        total += counts["total"]
+        for n in RETENTION_DAYS:
+            cohort[n] += counts[f"d{n}"].cohort
+            retained[n] += counts[f"d{n}"].retained
+    return {
+        "total": total,
+        **{f"d{n}": RetentionCount(cohort=cohort[n], retained=retained[n]) for n in RETENTION_DAYS},
+    }
+
+
+def retention_rollup(groups: dict, position: int) -> dict:
+    """``retention_grouped`` counts added up by the field at ``position`` of the key."""
+    parts = defaultdict(list)
+    for key, counts in groups.items():
+        parts[key[position]].append(counts)
+    return {value: retention_sum(counts) for value, counts in parts.items()}
 
 
 def _unpack(row: dict) -> dict:
