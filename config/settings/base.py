@@ -110,6 +110,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No JIT: PostgreSQL compiles a query whose estimated cost is high, and the report's
+    # queries (index lookups per new user) are estimated far above what they cost. For
+    # 100,000 new users compiling added 1-2 s to each query that runs in about 1 s
+    # without it (bench/bench_reports.py). https://www.postgresql.org/docs/15/jit-decision.html
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------
