@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test lint format bench migrations-check
+.PHONY: help venv run test lint format bench migrations-check bench-reports
 
 help:
 	@echo "make run               start web, Celery worker and beat on http://127.0.0.1:8000/ with demo data"
@@ -59,3 +59,7 @@ bench: venv
 .PHONY: bench-import
 bench-import: venv
 	DJANGO_DEBUG=1 $(BIN)/python bench/bench_import.py
+
+# Report (100,000 new users) and leaderboard (1,000,000 votes) against hand-written SQL, on PostgreSQL.
+bench-reports: venv
+	$(BIN)/python bench/bench_reports.py
