@@ -1,8 +1,10 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +24,12 @@ from .models import (
 )
 from .rules import is_ops, user_school_id
 from .scoping import SchoolScopedAdmin, ScopedInlineMixin
-from .services import POLICY_FIELDS, campaign_policy_frozen, campaign_record_frozen_change
+from .services import (
+    POLICY_FIELDS,
+    campaign_policy_frozen,
+    campaign_record_frozen_change,
+    pilot_replicate,
+)
 
 admin.site.site_header = _("Campus campaign manager")
 admin.site.site_title = _("Campus campaigns")
@@ -64,6 +71,64 @@ class PilotAdmin(SchoolScopedAdmin):
     date_hierarchy = "starts_on"
     autocomplete_fields = ["school"]
     raw_id_fields = ["replicated_from"]
+    actions = ["replicate"]
+
+    def has_replicate_permission(self, request) -> bool:
+        return is_ops(request.user)
+
+    @admin.action(description=_("Replicate to another school…"), permissions=["replicate"])
+    def replicate(self, request, queryset):
+        """Ask for the school and start date, then copy the one selected pilot."""
+        if queryset.count() != 1:
+            self.message_user(request, _("Select exactly one pilot to replicate."), messages.ERROR)
+            return None
+        pilot = queryset.get()
+        form = PilotReplicateForm(
+            request.POST if "apply" in request.POST else None,
+            initial={"name": pilot.name, "starts_on": pilot.starts_on},
+            pilot=pilot,
+        )
+        if form.is_valid():
+            copy = pilot_replicate(pilot=pilot, actor=request.user, **form.cleaned_data)
+            self.message_user(
+                request,
+                _("Replicated as “%(pilot)s”: its campaigns are drafts to review.")
+                % {"pilot": copy},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(reverse("admin:campaigns_pilot_change", args=[copy.pk]))
+        return TemplateResponse(
+            request,
+            "admin/campaigns/pilot/replicate.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Replicate pilot"),
+                "opts": self.model._meta,
+                "pilot": pilot,
+                "form": form,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            },
+        )
+
+
+class PilotReplicateForm(forms.Form):
+    school = forms.ModelChoiceField(School.objects.all(), label=_("school"))
+    starts_on = forms.DateField(
+        label=_("starts on"), help_text=_("Every date of the plan shifts by the same days.")
+    )
+    name = forms.CharField(label=_("name"), max_length=120)
+
+    def __init__(self, *args, pilot: Pilot, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pilot = pilot
+        self.fields["school"].queryset = School.objects.exclude(pk=pilot.school_id)
+
+    def clean(self):
+        cleaned = super().clean()
+        school, name = cleaned.get("school"), cleaned.get("name")
+        if school and name and Pilot.objects.filter(school=school, name=name).exists():
+            raise ValidationError(_("This school already has a pilot with this name."))
+        return cleaned
 
 
 class RoundInline(ScopedInlineMixin, admin.TabularInline):

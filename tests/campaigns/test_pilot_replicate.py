@@ -98,3 +98,61 @@ def test_same_name_at_same_school_is_refused_without_partial_copy(original, ops_
             pilot=original, school=original.school, starts_on=original.starts_on, actor=ops_user
         )
     assert (Pilot.objects.count(), Campaign.objects.count()) == before
+
+
+def test_admin_replicate_action_asks_then_copies(ops_client, original):
+    from django.urls import reverse
+
+    target = SchoolFactory(slug="zju")
+    url = reverse("admin:campaigns_pilot_changelist")
+    ask = ops_client.post(url, {"action": "replicate", "_selected_action": [original.pk]})
+    assert ask.status_code == 200
+    assert ask.templates[0].name == "admin/campaigns/pilot/replicate.html"
+    assert original.school not in ask.context["form"].fields["school"].queryset
+    assert Pilot.objects.count() == 1
+
+    done = ops_client.post(
+        url,
+        {
+            "action": "replicate",
+            "apply": "1",
+            "_selected_action": [original.pk],
+            "school": target.pk,
+            "starts_on": "2027-03-01",
+            "name": "浙大春季试点",
+        },
+    )
+    copy = Pilot.objects.get(school=target)
+    assert done.status_code == 302 and done["Location"].endswith(f"/{copy.pk}/change/")
+    assert copy.replicated_from == original and copy.name == "浙大春季试点"
+    assert copy.campaigns.count() == 2
+
+
+def test_admin_replicate_refuses_a_taken_name(ops_client, original):
+    from django.urls import reverse
+
+    url = reverse("admin:campaigns_pilot_changelist")
+    target = SchoolFactory(slug="zju")
+    PilotFactory(school=target, name="taken")
+    response = ops_client.post(
+        url,
+        {
+            "action": "replicate",
+            "apply": "1",
+            "_selected_action": [original.pk],
+            "school": target.pk,
+            "starts_on": "2027-03-01",
+            "name": "taken",
+        },
+    )
+    assert response.status_code == 200 and response.context["form"].errors
+    assert Pilot.objects.filter(replicated_from=original).count() == 0
+
+
+def test_interns_are_not_offered_replication(ambassador_client, original):
+    from django.urls import reverse
+
+    response = ambassador_client.get(reverse("admin:campaigns_pilot_changelist"))
+    form = response.context["action_form"]  # None when no action is allowed at all
+    assert form is None or "replicate" not in dict(form.fields["action"].choices)
+    assert 'value="replicate"' not in response.content.decode()
