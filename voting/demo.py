@@ -45,7 +45,9 @@ from campaigns.models import Campaign, Expense, Pilot, Prize, Round, School
 from campaigns.rules import AMBASSADOR_GROUP, OPS_GROUP
 
 from .models import Activity, Entry, LeaderboardSnapshot, Visit, Vote, Voter
+from .photos import photo_ingest
 from .services import leaderboard_refresh_campaign, vote_cast
+from .services_photos import entry_derivatives_generate, entry_poster_generate
 
 SEED = 20261125
 
@@ -153,7 +155,6 @@ PHOTO_COLOURS = (
     (141, 110, 99),
 )
 PHOTO_SIZE = (600, 800)
-THUMBNAIL_WIDTH = 200
 
 # Volumes: about 500 voters and a few thousand votes keep the seed well under a minute
 # on SQLite while every chart and leaderboard has a believable shape.
@@ -659,26 +660,24 @@ def _seed_entries(
 
 
 def _ensure_photo(entry: Entry, *, label: str) -> None:
-    """Give the entry a photo and thumbnail under fixed names, unless they exist.
+    """Give the entry a photo under a fixed name unless it exists, then its thumbnails
+    and (approved) share poster, through the same photo services as real uploads.
 
     Fixed names (``demo/entry-<share code>.jpg``) rather than the field's dated
-    ``upload_to``: the storage would otherwise add a random suffix on every rerun.
+    ``upload_to``: the storage would otherwise add a random suffix on every rerun. The
+    thumbnails and posters are named after their inputs, so a rerun finds them.
     """
     storage = entry.photo.storage
-    missing = [
-        name
-        for name in ("photo", "thumbnail")
-        if not getattr(entry, name) or not storage.exists(getattr(entry, name).name)
-    ]
-    if not missing:
-        return
-    photo, thumbnail = _draw_photo(seed=f"{SEED}:{entry.share_code}", label=label)
-    if "photo" in missing:
-        entry.photo.name = _store(storage, f"demo/entry-{entry.share_code}.jpg", photo)
-    if "thumbnail" in missing:
-        name = f"demo/thumbs/entry-{entry.share_code}.jpg"
-        entry.thumbnail.name = _store(storage, name, thumbnail)
-    entry.save(update_fields=missing)
+    if not entry.photo or not storage.exists(entry.photo.name):
+        drawn = _draw_photo(seed=f"{SEED}:{entry.share_code}", label=label)
+        stored = photo_ingest(io.BytesIO(drawn), stem=f"entry-{entry.share_code}")
+        entry.photo.name = _store(storage, f"demo/{stored.name}", stored.read())
+        entry.save(update_fields=["photo"])
+    # Drawn here rather than by the worker: the demo is complete once seed_demo returns.
+    entry_derivatives_generate(entry_id=entry.pk)
+    if entry.status == Entry.Status.APPROVED:
+        entry_poster_generate(entry_id=entry.pk)
+    entry.refresh_from_db(fields=["photo", "thumbnail", "preview", "poster"])
 
 
 def _store(storage: Storage, name: str, content: bytes) -> str:
@@ -688,8 +687,8 @@ def _store(storage: Storage, name: str, content: bytes) -> str:
     return storage.save(name, ContentFile(content))
 
 
-def _draw_photo(*, seed: str, label: str) -> tuple[bytes, bytes]:
-    """A 600x800 JPEG (gradient sky, sun, running track, a runner) and its thumbnail.
+def _draw_photo(*, seed: str, label: str) -> bytes:
+    """A 600x800 JPEG (gradient sky, sun, running track, a runner).
 
     Drawn from its own generator seeded by the share code, so the bytes are the same
     whenever the file has to be drawn, whatever else the seed has drawn before.
@@ -718,10 +717,7 @@ def _draw_photo(*, seed: str, label: str) -> tuple[bytes, bytes]:
 
     photo = io.BytesIO()
     image.save(photo, "JPEG", quality=85)
-    thumb_size = (THUMBNAIL_WIDTH, round(height * THUMBNAIL_WIDTH / width))
-    thumbnail = io.BytesIO()
-    image.resize(thumb_size, Image.Resampling.LANCZOS).save(thumbnail, "JPEG", quality=80)
-    return photo.getvalue(), thumbnail.getvalue()
+    return photo.getvalue()
 
 
 def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:

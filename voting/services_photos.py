@@ -112,21 +112,24 @@ def entry_derivatives_generate(*, entry_id: int) -> list[str]:
         Entry.objects.filter(pk=entry_id, photo="").update(**dict.fromkeys(stale, ""))
         _delete_after_commit(storage, old)
         return stale
-    try:
-        source = stored_photo_open(entry.photo.name, storage)
-    except FileNotFoundError:
-        logger.error("entry %s: photo file %s is missing", entry_id, entry.photo.name)
-        return []
-    except errors.InvalidImage as exc:
-        logger.error("entry %s: stored photo %s unusable: %s", entry_id, entry.photo, exc)
-        return []
-    written: dict[str, str] = {}
-    for field in stale:
-        name = derivative_name(entry, field)
-        side = getattr(settings, DERIVATIVES[field][1])
-        written[field] = _store(
-            storage, name, derivative_render(source, side=side, name=posixpath.basename(name))
-        )
+    written = {field: derivative_name(entry, field) for field in stale}
+    # A file already under its name was drawn from this photo at this size: keep it.
+    to_draw = [field for field, name in written.items() if not storage.exists(name)]
+    if to_draw:
+        try:
+            source = stored_photo_open(entry.photo.name, storage)
+        except FileNotFoundError:
+            logger.error("entry %s: photo file %s is missing", entry_id, entry.photo.name)
+            return []
+        except errors.InvalidImage as exc:
+            logger.error("entry %s: stored photo %s unusable: %s", entry_id, entry.photo, exc)
+            return []
+        for field in to_draw:
+            side = getattr(settings, DERIVATIVES[field][1])
+            name = written[field]
+            _store(
+                storage, name, derivative_render(source, side=side, name=posixpath.basename(name))
+            )
     with transaction.atomic():
         updated = Entry.objects.filter(pk=entry_id, photo=entry.photo.name).update(**written)
         if updated:
@@ -185,7 +188,11 @@ def entry_poster_generate(*, entry_id: int, force: bool = False) -> str | None:
         return None
     storage = entry.poster.storage
     name = poster_name(entry)
-    if not force and entry.poster.name == name and storage.exists(name):
+    if not force and storage.exists(name):
+        # Named after what it shows: a file under this name is this poster (drawn by a
+        # concurrent run, or before the row was updated).
+        if entry.poster.name != name:
+            _poster_point(entry, name)
         return name
     photo = None
     if entry.photo:
@@ -205,11 +212,15 @@ def entry_poster_generate(*, entry_id: int, force: bool = False) -> str | None:
     if force and storage.exists(name):
         storage.delete(name)
     _store(storage, name, content)
-    with transaction.atomic():
-        Entry.objects.filter(pk=entry_id).update(poster=name)
-        if entry.poster.name and entry.poster.name != name:
-            _delete_after_commit(storage, [entry.poster.name])
+    _poster_point(entry, name)
     return name
+
+
+def _poster_point(entry: Entry, name: str) -> None:
+    with transaction.atomic():
+        Entry.objects.filter(pk=entry.pk).update(poster=name)
+        if entry.poster.name and entry.poster.name != name:
+            _delete_after_commit(entry.poster.storage, [entry.poster.name])
 
 
 def entry_poster_ensure(entry: Entry) -> str:

@@ -27,6 +27,7 @@ from voting.demo import (
     demo_seed,
 )
 from voting.models import Activity, Entry, LeaderboardSnapshot, Visit, Vote
+from voting.services_photos import entry_derivatives_stale, entry_poster_current
 
 pytestmark = pytest.mark.django_db
 
@@ -117,8 +118,10 @@ def test_it_meets_the_spec_contract(client):
     approved = contest.entries.filter(status=Entry.Status.APPROVED).exclude(photo="")
     assert approved.count() >= 10
     for entry in approved:
+        # Through the photo services: thumbnails of the current photo and a share poster.
+        assert entry_derivatives_stale(entry, check_storage=True) == []
+        assert entry_poster_current(entry) and default_storage.exists(entry.poster.name)
         assert default_storage.exists(entry.photo.name)
-        assert default_storage.exists(entry.thumbnail.name)
     assert Campaign.objects.filter(
         status=Campaign.Status.OPEN, submission_starts_at__lte=now, submission_ends_at__gt=now
     ).exists()
