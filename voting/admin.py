@@ -21,6 +21,7 @@ from .errors import InvalidImage
 from .models import Activity, Entry, LeaderboardSnapshot, Visit, Vote, Voter
 from .photos import photo_ingest
 from .resources import LeaderboardResource, VoteResource, VoterResource
+from .selectors import round_winners
 from .services import vote_invalidate
 from .services_entries import entry_media_after_edit, entry_moderate
 from .services_photos import derivative_name, entry_poster_ensure
@@ -340,8 +341,41 @@ class LeaderboardSnapshotAdmin(SafeExportMixin, ReadOnlyAdmin):
     list_filter = ["is_final", ("campaign", RelatedOnly)]
     list_select_related = ["campaign", "round__campaign"]
     date_hierarchy = "computed_at"
-    fields = ["campaign", "round", "computed_at", "total_votes", "is_final", "standings_table"]
+    fields = [
+        "campaign",
+        "round",
+        "computed_at",
+        "total_votes",
+        "is_final",
+        "winners_table",
+        "standings_table",
+    ]
     readonly_fields = fields
+
+    @admin.display(description=_("winners and alternates"))
+    def winners_table(self, obj: LeaderboardSnapshot) -> str:
+        """Prizes by rank, with entries disqualified since replaced by the alternates."""
+        result = round_winners(round_id=obj.round_id)
+        winners = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((w["rank"], w["name"], w["votes"], w["prize"]) for w in result["winners"]),
+        )
+        alternates = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((a["rank"], a["name"], a["votes"], _("alternate")) for a in result["alternates"]),
+        )
+        return format_html(
+            '<table id="winners"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>'
+            "</thead><tbody>{}{}</tbody></table>",
+            _("rank"),
+            _("entry"),
+            _("votes"),
+            _("prize"),
+            winners,
+            alternates,
+        )
 
     @admin.display(description=_("leader"))
     def leader(self, obj: LeaderboardSnapshot) -> str:

@@ -121,3 +121,17 @@ def test_frozen_standing_stays_frozen_after_late_changes(ended, ops_user):
     leaderboard_refresh_campaign(campaign_id=campaign.pk)
     assert LeaderboardSnapshot.objects.filter(campaign=campaign).count() == 1
     assert leaderboard_latest(round_id=campaign.rounds.get().pk) == final
+
+
+def test_final_snapshot_page_shows_winners_and_alternates(ops_client, ended):
+    from django.urls import reverse
+
+    campaign, _ = ended
+    campaign_close(campaign_id=campaign.pk)
+    final = LeaderboardSnapshot.objects.get(campaign=campaign, is_final=True)
+    page = ops_client.get(reverse("admin:voting_leaderboardsnapshot_change", args=[final.pk]))
+    body = page.content.decode()
+    assert page.status_code == 200 and 'id="winners"' in body
+    winners = body[body.index('id="winners"') :].split("</table>")[0]
+    assert winners.count("金奖") == 1 and winners.count("银奖") == 2
+    assert "E4" in winners and "E6" in winners
