@@ -9,7 +9,12 @@ class VotingConfig(AppConfig):
 
     def ready(self) -> None:
         from django.conf import settings
+        from django.core import checks
         from PIL import Image
+
+        from .checks import check_site_url
+
+        checks.register(check_site_url, checks.Tags.urls, deploy=True)
 
         # Pillow's own decompression-bomb cap (default 89 MP, an error only past twice
         # that) lowered to ours for every image opened in the process; voting/photos.py

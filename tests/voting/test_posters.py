@@ -255,3 +255,19 @@ def test_poster_text_asks_for_a_vote_and_promises_nothing():
     for text in texts + list(posters.POSTER_TEXTS):
         for word in REWARD_WORDS:
             assert word not in text.lower(), (word, text)
+
+
+@pytest.mark.parametrize(
+    ("url", "warned"),
+    [
+        ("http://127.0.0.1:8000", True),
+        ("http://localhost", True),
+        ("campaigns.example.cn", True),  # no scheme
+        ("https://campaigns.example.cn", False),
+    ],
+)
+def test_deploy_check_warns_about_a_site_url_qr_codes_cannot_reach(settings, url, warned):
+    from voting.checks import check_site_url
+
+    settings.SITE_URL = url
+    assert bool(check_site_url()) is warned

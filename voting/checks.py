@@ -1,0 +1,26 @@
+"""System checks of the voting app (``manage.py check --deploy``)."""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import Warning
+
+
+def check_site_url(app_configs=None, **kwargs) -> list[Warning]:
+    """Share posters print SITE_URL in their QR codes: a development default in
+    production would send every scan to the scanner's own phone."""
+    parts = urlsplit(settings.SITE_URL)
+    if parts.scheme in ("http", "https") and parts.hostname not in (
+        None,
+        "localhost",
+        "127.0.0.1",
+        "::1",
+    ):
+        return []
+    return [
+        Warning(
+            f"SITE_URL is {settings.SITE_URL!r}: the QR codes on share posters point there.",
+            hint="Set SITE_URL to the public https://host of this site.",
+            id="voting.W001",
+        )
+    ]
