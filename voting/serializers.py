@@ -285,7 +285,8 @@ class EntrySerializer(serializers.ModelSerializer):
 class EntrySubmitSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=60)
     caption = serializers.CharField(max_length=280, required=False, allow_blank=True, default="")
-    photo = serializers.FileField(help_text="JPEG, PNG or WebP.")
+    # Every check of the file, emptiness included, is the photo service's: `invalid_image`.
+    photo = serializers.FileField(help_text="JPEG, PNG or WebP.", allow_empty_file=True)
 
 
 class EntrySubmittedSerializer(serializers.ModelSerializer):
