@@ -214,6 +214,40 @@ def table(model) -> str:
     return model._meta.db_table
 
 
+def insert_select(model, values: dict[str, str], source: str, params: dict) -> int:
+    """``INSERT INTO <model's table> SELECT <values> <source>``; returns the row count.
+
+    ``values`` maps columns to SQL expressions over ``source`` (the FROM clause and what
+    follows). Every other column gets what Django would save for it by default (now()
+    for auto_now_add), so a column added to a model later does not break the load.
+    """
+    from django.db import connection
+
+    params = dict(params)
+    columns, expressions = [], []
+    for field in model._meta.concrete_fields:
+        if field.column in values:
+            expression = values[field.column]
+        elif field.primary_key:
+            continue  # from its sequence
+        elif getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False):
+            expression = "now()"
+        else:
+            key = f"default_{field.column}"
+            params[key] = field.get_db_prep_save(field.get_default(), connection)
+            expression = f"%({key})s"
+        columns.append(connection.ops.quote_name(field.column))
+        expressions.append(expression)
+    unknown = set(values) - {field.column for field in model._meta.concrete_fields}
+    if unknown:
+        raise ValueError(f"{table(model)} has no column {', '.join(sorted(unknown))}")
+    return execute(
+        f"INSERT INTO {table(model)} ({', '.join(columns)}) "
+        f"SELECT {', '.join(expressions)} {source}",
+        params,
+    )
+
+
 def empty_tables() -> None:
     from django.apps import apps
 
@@ -299,32 +333,40 @@ def load() -> dict:
     execute("SET session_replication_role = replica")
     with phase(f"load {ENTRIES:,} entries and {NEW_USERS:,} voters"):
         # Every 200th entry is pending and the next 100th rejected: out of the standings.
-        execute(
-            f"""
-            INSERT INTO {table(Entry)} (id, campaign_id, round_id, name, student_id, caption,
-                photo, thumbnail, poster, status, share_code, created_at)
-            SELECT e, %(campaign)s, %(round)s, '选手' || e, lpad(e::text, 8, '0'), '',
-                '', '', '', CASE e %% 200 WHEN 0 THEN 'pending' WHEN 100 THEN 'rejected'
-                ELSE 'approved' END, 'B' || e, %(signups_from)s
-            FROM generate_series(1, %(n_entries)s) AS e
-            """,
+        insert_select(
+            Entry,
+            {
+                "id": "e",
+                "campaign_id": "%(campaign)s",
+                "round_id": "%(round)s",
+                "name": "'选手' || e",
+                "student_id": "lpad(e::text, 8, '0')",
+                "status": "CASE e %% 200 WHEN 0 THEN 'pending' WHEN 100 THEN 'rejected' "
+                "ELSE 'approved' END",
+                "share_code": "'B' || e",
+            },
+            "FROM generate_series(1, %(n_entries)s) AS e",
             params,
         )
         # Channels: 40 % share (of an entry), 30 % ambassador, 30 % direct.
-        execute(
-            f"""
-            INSERT INTO {table(Voter)} (id, phone, school_id, first_seen_at, verified_at,
-                app_user_id, attributed_campaign_id, channel, attributed_entry_id,
-                attributed_ambassador_id)
-            SELECT i, '+86138' || lpad((i::bigint * %(phone_step)s %% 100000000)::text, 8, '0'),
-                %(school)s,
-                at - interval '5 minutes', at, '', %(campaign)s,
-                CASE WHEN i %% 10 < 4 THEN 'share' WHEN i %% 10 < 7 THEN 'ambassador'
-                    ELSE 'direct' END,
-                CASE WHEN i %% 10 < 4 THEN 1 + abs(hashint4(i + 7)) %% %(n_entries)s END,
-                CASE WHEN i %% 10 BETWEEN 4 AND 6
-                    THEN (%(ambassadors)s::bigint[])[1 + i %% cardinality(%(ambassadors)s)]
-                END
+        insert_select(
+            Voter,
+            {
+                "id": "i",
+                "phone": "'+86138' || lpad((i::bigint * %(phone_step)s %% 100000000)::text, "
+                "8, '0')",
+                "school_id": "%(school)s",
+                "first_seen_at": "at - interval '5 minutes'",
+                "verified_at": "at",
+                "attributed_campaign_id": "%(campaign)s",
+                "channel": "CASE WHEN i %% 10 < 4 THEN 'share' "
+                "WHEN i %% 10 < 7 THEN 'ambassador' ELSE 'direct' END",
+                "attributed_entry_id": "CASE WHEN i %% 10 < 4 "
+                "THEN 1 + abs(hashint4(i + 7)) %% %(n_entries)s END",
+                "attributed_ambassador_id": "CASE WHEN i %% 10 BETWEEN 4 AND 6 "
+                "THEN (%(ambassadors)s::bigint[])[1 + i %% cardinality(%(ambassadors)s)] END",
+            },
+            """
             FROM (
                 SELECT i, %(signups_from)s::timestamptz
                     + make_interval(secs => abs(hashint4(i)) %% %(signup_seconds)s) AS at
@@ -339,15 +381,22 @@ def load() -> dict:
         # day) is distinct, so the partial unique slot constraints hold with slot 1.
         # Voters i = 0 (mod 200) had every vote invalidated as fraud (no longer new
         # users); voters i = 100 (mod 200) had one of theirs invalidated (still new users).
-        execute(
+        insert_select(
+            Vote,
+            {
+                "voter_id": "i",
+                "entry_id": "entry",
+                "campaign_id": "%(campaign)s",
+                "day": "day",
+                "cast_at": "cast_at",
+                "entry_slot": "1",
+                "day_slot": "1",
+                "user_agent": "'bench'",
+                "status": "CASE WHEN fraud THEN 'invalidated' ELSE 'valid' END",
+                "invalidated_reason": "CASE WHEN fraud THEN 'bench: sockpuppet' ELSE '' END",
+                "invalidated_at": "CASE WHEN fraud THEN cast_at + interval '1 day' END",
+            },
             f"""
-            INSERT INTO {table(Vote)} (voter_id, entry_id, campaign_id, day, cast_at,
-                entry_slot, day_slot, user_agent, device_id, status, invalidated_reason,
-                invalidated_at)
-            SELECT i, entry, %(campaign)s, day, cast_at, 1, 1, 'bench', '',
-                CASE WHEN fraud THEN 'invalidated' ELSE 'valid' END,
-                CASE WHEN fraud THEN 'bench: sockpuppet' ELSE '' END,
-                CASE WHEN fraud THEN cast_at + interval '1 day' END
             FROM (
                 SELECT i, day,
                     1 + floor(%(n_entries)s
@@ -366,10 +415,10 @@ def load() -> dict:
     with phase(f"load {ACTIVITY_ROWS:,} activity rows"):
         # New users: 70 % keep using the app (an "open" on half of their days, a
         # workout on a fifth), 30 % drop off (an "open" on a tenth of their days).
-        n = execute(
+        n = insert_select(
+            Activity,
+            {"phone": "phone", "day": "first_day + j", "kind": "kind"},
             f"""
-            INSERT INTO {table(Activity)} (phone, day, kind, received_at)
-            SELECT phone, first_day + j, kind, now()
             FROM (
                 SELECT id, phone, (verified_at AT TIME ZONE %(tz)s)::date AS first_day
                 FROM {table(Voter)}
@@ -385,13 +434,14 @@ def load() -> dict:
             params,
         )
         # The rest: 40,000 app users who are not new users of this campaign.
-        execute(
-            f"""
-            INSERT INTO {table(Activity)} (phone, day, kind, received_at)
-            SELECT '+86137' || lpad((r %% 40000)::text, 8, '0'),
-                date '2025-02-01' + r / 40000, 'open', now()
-            FROM generate_series(0, %(rest)s - 1) AS r
-            """,
+        insert_select(
+            Activity,
+            {
+                "phone": "'+86137' || lpad((r %% 40000)::text, 8, '0')",
+                "day": "date '2025-02-01' + r / 40000",
+                "kind": "'open'",
+            },
+            "FROM generate_series(0, %(rest)s - 1) AS r",
             {"rest": ACTIVITY_ROWS - n},
         )
     execute("SET session_replication_role = DEFAULT")
