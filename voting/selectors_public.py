@@ -131,18 +131,16 @@ def entry_get_public(*, campaign: Campaign, entry_id: int) -> Entry:
 def entry_get_for_vote(*, slug: str, entry_id: int) -> Entry:
     """Any entry of a public campaign, in one query (the vote service says why a
     pending one is not votable), with what the policy checks need joined in."""
-    entry = (
-        Entry.objects.filter(
+    # get(), not first(): the model's default ordering (campaign, round, id) would add
+    # an ORDER BY through the joined tables to a lookup of one primary key.
+    try:
+        return Entry.objects.select_related("campaign__pilot", "round").get(
             pk=_checked_id(entry_id),
             campaign__slug=_checked_slug(slug),
             campaign__status__in=PUBLIC_STATUSES,
         )
-        .select_related("campaign__pilot", "round")
-        .first()
-    )
-    if entry is None:
-        raise NotFound("No such entry.")
-    return entry
+    except Entry.DoesNotExist:
+        raise NotFound("No such entry.") from None
 
 
 def entry_get_by_share_code(*, share_code: str) -> Entry:

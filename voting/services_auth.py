@@ -220,16 +220,18 @@ _TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 
 def voter_token_authenticate(*, token: str) -> VoterToken | None:
     """The active token (with its voter) for a bearer token, or None."""
-    found = (
-        VoterToken.objects.select_related("voter")
-        .filter(key_hash=token_hash(token), revoked_at__isnull=True)
-        .first()
-    )
-    if found is not None:
-        now = timezone.now()
-        if found.last_used_at is None or found.last_used_at < now - _TOKEN_TOUCH_INTERVAL:
-            VoterToken.objects.filter(pk=found.pk).update(last_used_at=now)
-            found.last_used_at = now
+    # get() on the unique hash: no ORDER BY from the model's default ordering, which
+    # .first() would add (and compile) on every authenticated request.
+    try:
+        found = VoterToken.objects.select_related("voter").get(
+            key_hash=token_hash(token), revoked_at__isnull=True
+        )
+    except VoterToken.DoesNotExist:
+        return None
+    now = timezone.now()
+    if found.last_used_at is None or found.last_used_at < now - _TOKEN_TOUCH_INTERVAL:
+        VoterToken.objects.filter(pk=found.pk).update(last_used_at=now)
+        found.last_used_at = now
     return found
 
 
