@@ -1,0 +1,179 @@
+"""Browser tests: Debian's Chromium driven by Playwright against pytest-django's live server.
+
+- Chromium is the system one (``/usr/bin/chromium``, Debian bookworm's 156, which
+  Playwright 1.64.1 expects; PITFALLS "Versions"); Playwright never downloads a browser.
+  Without it the tests skip on a developer machine but fail in CI (``CI`` or
+  ``BROWSER_TESTS_REQUIRED`` set, as ``.ci/run`` does), so CI cannot pass by skipping.
+- One browser per session; each test gets a fresh context (cookies, language) in
+  zh-hans, as a Chinese operations manager's browser asks for it.
+- The live server runs in a thread of this process against the test database, so tests
+  are transactional (pytest-django adds ``transactional_db``) and the real Celery worker
+  of ``tests/celery_worker.py`` sees what the pages write.
+- Every step saves a full-page screenshot under ``artifacts/screenshots/`` (``.ci/run``
+  keeps ``artifacts/``); a failing step saves ``FAILED-<step>.png`` there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.celery_worker import REPO_ROOT, celery_worker  # noqa: F401
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root, where Chromium's sandbox refuses to start
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SCREENSHOT_DIR = Path(
+    os.environ.get("BROWSER_SCREENSHOT_DIR") or REPO_ROOT / "artifacts" / "screenshots"
+)
+# Bounded waits: a page or a click that takes longer than this is a failure, not slowness.
+ACTION_TIMEOUT_MS = 15_000
+NAVIGATION_TIMEOUT_MS = 30_000
+# What a Celery worker does after a click (a leaderboard, a report), on a loaded 2-core box.
+TASK_TIMEOUT_MS = 90_000
+TEST_PASSWORD = "pw-for-tests-1"  # tests.factories.UserFactory's
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the browser tests and run them last: once Playwright has started, this
+    thread keeps an asyncio loop running until the session ends (see below), which no
+    other test should run beside. ``make test`` deselects them (``-m "not browser"``);
+    ``make test-browser`` runs them alone."""
+    here = Path(__file__).parent
+    browser_items = [item for item in items if here in Path(item.path).parents]
+    for item in browser_items:
+        item.add_marker(pytest.mark.browser)
+    items[:] = [item for item in items if item not in browser_items] + browser_items
+
+
+def _required() -> bool:
+    return any(
+        os.environ.get(name, "").lower() not in ("", "0", "false", "no")
+        for name in ("BROWSER_TESTS_REQUIRED", "CI")
+    )
+
+
+def _unavailable(reason: str):
+    if _required():
+        pytest.fail(f"{reason} (browser tests are required here: CI or BROWSER_TESTS_REQUIRED)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright is not installed (pip install -r requirements-dev.txt)")
+    if not os.access(CHROMIUM, os.X_OK):
+        _unavailable(
+            f"{CHROMIUM} is missing: apt-get install chromium (Debian's, not Playwright's)"
+        )
+    # Playwright's sync API keeps an asyncio loop running in this thread, and Django
+    # refuses ORM calls from a thread with a running loop. The tests' own ORM calls (seed,
+    # assertions) are plain synchronous code, so lift the guard while the browser runs.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    manager = sync_playwright().start()
+    try:
+        yield manager
+    finally:
+        manager.stop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=ACTION_TIMEOUT_MS)
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    for old in SCREENSHOT_DIR.glob("*.png"):
+        old.unlink()
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(
+        base_url=live_server.url,
+        locale="zh-CN",  # Accept-Language: zh-CN → the admin in zh-hans
+        timezone_id="Asia/Shanghai",
+        viewport={"width": 1280, "height": 900},
+        accept_downloads=True,
+    )
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+class Steps:
+    """Named steps of a journey, each ending with a full-page screenshot."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        assert re.fullmatch(r"\d\d-[a-z0-9-]+", name), name
+        try:
+            yield
+        except BaseException:
+            # The page may be gone; the original error is what matters.
+            with contextlib.suppress(Exception):
+                self.page.screenshot(path=SCREENSHOT_DIR / f"FAILED-{name}.png", full_page=True)
+            raise
+        self.page.screenshot(path=SCREENSHOT_DIR / f"{name}.png", full_page=True)
+
+
+@pytest.fixture
+def step(page) -> Steps:
+    return Steps(page)
+
+
+def log_in(page, username: str, password: str = TEST_PASSWORD) -> None:
+    from playwright.sync_api import expect
+
+    page.goto("/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("#login-form [type=submit]")
+    expect(page.locator("#user-tools")).to_contain_text(username)
+
+
+def run_action(page, action: str, *row_texts: str) -> None:
+    """Tick the change-list rows containing ``row_texts`` and run ``action`` on them."""
+    for text in row_texts:
+        page.locator("#result_list tbody tr", has_text=text).first.locator(
+            "input.action-select"
+        ).check()
+    page.select_option("#changelist-form select[name=action]", action)
+    page.click("#changelist-form button[name=index]")
+
+
+def success_message(page):
+    return page.locator("ul.messagelist li.success")
