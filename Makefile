@@ -12,11 +12,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test lint format bench migrations-check bench-reports
+.PHONY: help venv run test test-browser lint format bench migrations-check bench-reports
 
 help:
 	@echo "make run               start web, Celery worker and beat on http://127.0.0.1:8000/ with demo data"
 	@echo "make test              run the test suite (SQLite + filesystem broker unless DATABASE_URL/CELERY_BROKER_URL say otherwise)"
+	@echo "make test-browser      run the browser tests (Playwright + Debian's /usr/bin/chromium; screenshots in artifacts/screenshots/)"
 	@echo "make lint              ruff check and ruff format --check"
 	@echo "make format            ruff format and ruff check --fix"
 	@echo "make migrations-check  fail if a model change lacks a migration"
@@ -35,8 +36,13 @@ run: venv
 	$(BIN)/python manage.py seed_demo
 	bin/run-dev
 
+# The browser tests run apart (test-browser): they take a minute or more, need Debian's
+# Chromium, and once run keep an asyncio loop in the test thread (tests/browser/conftest.py).
 test: venv
-	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/pytest -p no:cacheprovider -m "not browser" $(PYTEST_ARGS)
+
+test-browser: venv
+	$(BIN)/pytest -p no:cacheprovider -m browser tests/browser $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .
