@@ -14,6 +14,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Count, Q, QuerySet
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -154,7 +155,8 @@ class FraudFlagAdmin(admin.ModelAdmin):
                 (
                     reverse("admin:voting_vote_change", args=[vote.pk]),
                     vote.pk,
-                    f"{vote.cast_at:%Y-%m-%d %H:%M:%S}",
+                    # Local time (Asia/Shanghai), like every other time in admin.
+                    f"{timezone.localtime(vote.cast_at):%Y-%m-%d %H:%M:%S}",
                     vote.voter.phone,  # staff see full phones (SPEC "Voter")
                     vote.entry.name,
                     vote.get_status_display(),

@@ -603,6 +603,8 @@ def test_staff_see_flags_with_evidence_and_suspect_votes(ops_client, farm_flag):
     assert "farm-phone" in page and "max voters in window" in page
     for vote in planted:
         assert reverse("admin:voting_vote_change", args=[vote.pk]) in page
+        # Cast times in Asia/Shanghai, like every other time in admin, not in UTC.
+        assert f"{timezone.localtime(vote.cast_at):%Y-%m-%d %H:%M:%S}" in page
 
 
 def test_admin_confirm_asks_for_a_reason_first(ops_client, farm_flag):
