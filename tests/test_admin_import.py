@@ -56,7 +56,7 @@ def test_upload_preview_confirm_audit(
     result = preview.context["result"]
     assert not result.problems
     assert result.totals["new"] == 3
-    assert "3 new, 0 updated, 0 unchanged" in preview.content.decode()
+    assert "新增 3 条，更新 0 条，未变 0 条" in preview.content.decode()  # zh-hans, the default
     # The preview is a dry run: nothing written, nothing scheduled.
     assert roster_snapshot() == before
     assert callbacks == []

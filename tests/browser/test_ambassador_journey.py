@@ -44,7 +44,7 @@ def test_ambassador_imports_a_roster_with_preview_and_confirm(page, step, ambass
 
     with step("21-roster-import-preview"):
         upload_roster(page, "团队名单.xlsx", xlsx(ambassador_rows(3)), XLSX_TYPE)
-        expect(page.locator(".import-summary")).to_contain_text("3")
+        expect(page.locator(".import-summary")).to_contain_text("新增 3 条")
         expect(page.locator("input[name=confirm]")).to_be_visible()
     # The preview is a dry run.
     assert not Ambassador.objects.filter(name__startswith="学生").exists()
@@ -94,6 +94,9 @@ def test_ambassador_sees_only_their_school(page, step, ambassador_user, other_sc
         url = reverse("admin:ambassadors_ambassador_change", args=[other_school["ambassador"].pk])
         response = page.goto(url)
         assert response.status == 403
+        # The admin's frame, in the user's language, with a way back.
+        expect(page.locator("#content h1")).to_have_text("无权访问")
+        expect(page.locator("#access-denied")).to_contain_text("只能查看本校的数据")
         expect(page.locator("body")).not_to_contain_text("赵一鸣")
         response = page.goto(
             reverse("admin:campaigns_campaign_change", args=[other_school["campaign"].pk])

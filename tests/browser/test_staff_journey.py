@@ -100,7 +100,10 @@ def test_operations_staff_journey(page, step, celery_worker, tmp_path):
         page.get_by_role("link", name="刷票嫌疑").click()
         expect(page.locator("#result_list tbody tr")).not_to_have_count(0)
         page.locator("#result_list tbody tr", has_text="同一设备多人投票").locator("th a").click()
-        expect(page.locator(".field-suspect_votes_table tbody tr")).to_have_count(farmed)
+        suspects = page.locator(".field-suspect_votes_table tbody tr")
+        expect(suspects).to_have_count(farmed)
+        # The farm votes at 02:13 Shanghai time (voting/demo.py), shown as such, not in UTC.
+        expect(suspects.first.locator("td").nth(1)).to_contain_text(" 02:1")
 
     with step("08-fraud-flag-reason"):
         page.get_by_role("button", name="确认并作废投票…").click()
@@ -143,6 +146,8 @@ def test_operations_staff_journey(page, step, celery_worker, tmp_path):
         # The page refreshes itself while a worker computes the report.
         expect(page.locator("#report-kpis")).to_be_visible(timeout=TASK_TIMEOUT_MS)
         expect(page.locator(".report-charts figure svg")).to_have_count(4)
+        expect(page.locator("#report-kpis")).to_contain_text("新用户")
+        expect(page.locator(".report-charts")).to_contain_text("转化漏斗")
         page.locator(".report-charts figure").last.scroll_into_view_if_needed()
     report = Report.objects.get(campaign=contest)
     assert report.status == Report.Status.DONE
