@@ -69,3 +69,10 @@ bench-import: venv
 # Report (100,000 new users) and leaderboard (1,000,000 votes) against hand-written SQL, on PostgreSQL.
 bench-reports: venv
 	$(BIN)/python bench/bench_reports.py
+
+# The vote endpoint under load (issue 3): gunicorn on a throw-away PostgreSQL 15, wrk on
+# 127.0.0.1 (installed from Debian if missing), against a bare DRF view and a one-row
+# insert, in one run; checks no vote over a limit and none lost. About two minutes.
+.PHONY: bench-votes
+bench-votes: venv
+	$(BIN)/python bench/bench_votes.py
