@@ -36,10 +36,10 @@ run: venv
 	$(BIN)/python manage.py seed_demo
 	bin/run-dev
 
-# The browser tests run apart (test-browser): they take a minute or more, need Debian's
-# Chromium, and once run keep an asyncio loop in the test thread (tests/browser/conftest.py).
+# The suite includes the browser tests (about a minute; skipped without /usr/bin/chromium);
+# test-browser runs them alone.
 test: venv
-	$(BIN)/pytest -p no:cacheprovider -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 test-browser: venv
 	$(BIN)/pytest -p no:cacheprovider -m browser tests/browser $(PYTEST_ARGS)

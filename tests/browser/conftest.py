@@ -50,8 +50,7 @@ TEST_PASSWORD = "pw-for-tests-1"  # tests.factories.UserFactory's
 def pytest_collection_modifyitems(items):
     """Mark the browser tests and run them last: once Playwright has started, this
     thread keeps an asyncio loop running until the session ends (see below), which no
-    other test should run beside. ``make test`` deselects them (``-m "not browser"``);
-    ``make test-browser`` runs them alone."""
+    other test should run beside. ``make test-browser`` runs them alone."""
     here = Path(__file__).parent
     browser_items = [item for item in items if here in Path(item.path).parents]
     for item in browser_items:
