@@ -11,13 +11,15 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
 class School(models.Model):
-    name = models.CharField(_("name"), max_length=120, unique=True)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=120, unique=True)
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
     city = models.CharField(_("city"), max_length=60, blank=True)
     province = models.CharField(_("province"), max_length=60, blank=True)
@@ -51,7 +53,7 @@ class Pilot(models.Model):
     school = models.ForeignKey(
         School, on_delete=models.PROTECT, related_name="pilots", verbose_name=_("school")
     )
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=120)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.PLANNED
     )
@@ -251,7 +253,7 @@ class Prize(models.Model):
         related_name="prizes",
         verbose_name=_("round"),
     )
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=120)
     rank_from = models.PositiveSmallIntegerField(_("from rank"), validators=[MinValueValidator(1)])
     rank_to = models.PositiveSmallIntegerField(_("to rank"), validators=[MinValueValidator(1)])
     unit_cost = models.DecimalField(_("unit cost (CNY)"), **MONEY)
@@ -371,7 +373,7 @@ class AuditLog(models.Model):
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+        return f"{localtime(self.at):%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
 
 
 class StaffPhone(models.Model):

@@ -14,6 +14,17 @@ from .services import report_request
 
 RelatedOnly = admin.RelatedOnlyFieldListFilter
 
+# The report JSON keeps the contract's English codes; people read them translated.
+VERDICT_LABELS = {
+    "replicate": _("replicate"),
+    "improve": _("improve"),
+    "stop": _("stop"),
+}
+
+
+def verdict_label(decision: str | None) -> str:
+    return str(VERDICT_LABELS.get(decision or "", decision or "—"))
+
 
 class ReportRequestForm(forms.ModelForm):
     class Meta:
@@ -89,7 +100,7 @@ class ReportAdmin(SchoolScopedAdmin):
 
     @admin.display(description=_("verdict"))
     def verdict(self, obj: Report) -> str:
-        return (obj.data or {}).get("verdict", {}).get("decision", "—")
+        return verdict_label((obj.data or {}).get("verdict", {}).get("decision"))
 
     @admin.display(description=_("new users"))
     def new_users(self, obj: Report) -> str:
@@ -131,6 +142,7 @@ class ReportAdmin(SchoolScopedAdmin):
             data = report.data or {}
             extra_context.update(
                 report_data=data,
+                verdict=verdict_label(data.get("verdict", {}).get("decision")),
                 charts=charts.all_charts(data) if report.status == Report.Status.DONE else [],
                 in_progress=report.status in (Report.Status.PENDING, Report.Status.RUNNING),
                 export_xlsx=reverse("admin:reports_report_export", args=[report.pk, "xlsx"]),

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import Q
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 
@@ -54,7 +55,7 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         subject = self.campaign or self.pilot
-        return f"{subject} @ {self.requested_at:%Y-%m-%d %H:%M}"
+        return f"{subject} @ {localtime(self.requested_at):%Y-%m-%d %H:%M}"
 
     @property
     def school_id(self) -> int:

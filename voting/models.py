@@ -4,7 +4,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from campaigns.privacy import mask_phone
 
@@ -268,7 +270,7 @@ class Visit(models.Model):
         indexes = [models.Index(fields=["campaign", "kind", "visitor_id"], name="visit_funnel_idx")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.visitor_id} @ {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} {self.visitor_id} @ {localtime(self.at):%Y-%m-%d %H:%M}"
 
 
 class Activity(models.Model):
@@ -326,7 +328,7 @@ class LeaderboardSnapshot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.round} @ {self.computed_at:%Y-%m-%d %H:%M}"
+        return f"{self.round} @ {localtime(self.computed_at):%Y-%m-%d %H:%M}"
 
     @property
     def school_id(self) -> int:
@@ -354,7 +356,8 @@ class OneTimeCode(models.Model):
         indexes = [models.Index(fields=["phone", "-created_at"], name="otp_phone_latest_idx")]
 
     def __str__(self) -> str:
-        return f"{Voter(phone=self.phone).masked_phone} @ {self.created_at:%Y-%m-%d %H:%M}"
+        when = localtime(self.created_at)
+        return f"{Voter(phone=self.phone).masked_phone} @ {when:%Y-%m-%d %H:%M}"
 
 
 class VoterToken(models.Model):
@@ -376,14 +379,14 @@ class VoterToken(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.voter} ({self.created_at:%Y-%m-%d})"
+        return f"{self.voter} ({localtime(self.created_at):%Y-%m-%d})"
 
 
 class ServiceToken(models.Model):
     """A bearer token of a trusted backend (the app's), e.g. for activity ingest.
     Stored as SHA-256 like voter tokens; deactivate rather than delete."""
 
-    name = models.CharField(_("name"), max_length=60, unique=True)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=60, unique=True)
     key_hash = models.CharField(_("token hash"), max_length=64, unique=True)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
