@@ -32,11 +32,7 @@ a missed target is printed as MISS.
 
 import argparse
 import os
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,8 +43,8 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.pgcluster import throwaway_cluster  # noqa: E402
 
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 
 NEW_USERS = 100_000
@@ -72,65 +68,6 @@ TARGET_LEADERBOARD = 1.5
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def as_postgres(*args: str) -> list[str]:
-    # initdb and postgres refuse to run as root.
-    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else list(args)
-
-
-@contextmanager
-def throwaway_cluster() -> Iterator[str]:
-    """A PostgreSQL 15 cluster in a temporary directory, stopped and removed on exit."""
-    tmp = Path(tempfile.mkdtemp(prefix="bench-reports-"))
-    tmp.chmod(0o755)  # the postgres user reaches its cluster through it
-    data, log = tmp / "data", tmp / "postgresql.log"
-    port = free_port()
-    if os.geteuid() == 0:
-        shutil.chown(tmp, "postgres")
-    started = False
-    try:
-        subprocess.run(
-            as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres")
-            + ["--auth=trust", "-E", "UTF8", "--no-locale"],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        # fsync off: a throw-away cluster. Bigger buffers and WAL: the bulk load.
-        options = (
-            f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={tmp} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c shared_buffers=512MB -c max_wal_size=4GB"
-        )
-        subprocess.run(
-            as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log))
-            + ["-w", "-t", "60", "start", "-o", options],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        started = True
-        subprocess.run(
-            as_postgres(str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port))
-            + ["-U", "postgres", "bench_reports"],
-            check=True,
-        )
-        print(f"PostgreSQL 15 cluster on 127.0.0.1:{port} in {tmp}")
-        yield f"postgres://postgres@127.0.0.1:{port}/bench_reports"
-    finally:
-        if started:
-            subprocess.run(
-                as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate")
-                + ["-w", "stop"],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def ensure_database(url: str) -> None:
@@ -737,7 +674,13 @@ def main() -> None:
         ensure_database(url)
         bench(url, with_plans=args.explain)
     else:
-        with throwaway_cluster() as url:
+        with throwaway_cluster(
+            database="bench_reports",
+            # fsync off: a throw-away cluster. Bigger buffers and WAL: the bulk load.
+            options="-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c shared_buffers=512MB -c max_wal_size=4GB",
+        ) as cluster:
+            url = cluster.url
             bench(url, with_plans=args.explain)
     print(f"total {time.perf_counter() - started:.0f} s")
 

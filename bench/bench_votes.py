@@ -44,7 +44,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -59,8 +58,8 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.pgcluster import Cluster, free_port, throwaway_cluster  # noqa: E402
 
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 VENV_BIN = ROOT / ".venv" / "bin"
 LUA = ROOT / "bench" / "votes" / "load.lua"
 PROFILE_FILE = ROOT / "var" / "bench_votes.profile.txt"
@@ -105,73 +104,8 @@ def ensure_wrk() -> str:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def as_postgres(*args: str) -> list[str]:
-    # initdb and postgres refuse to run as root.
-    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else list(args)
-
-
-# --- PostgreSQL -----------------------------------------------------------------------------
-
-
 @contextmanager
-def throwaway_cluster() -> Iterator[tuple[str, int]]:
-    """A PostgreSQL 15 cluster in a temporary directory, stopped and removed on exit;
-    yields its URL and the postmaster's pid (to meter the server's CPU).
-
-    Default durability settings (fsync and synchronous_commit on): each vote's commit
-    costs what it costs in production."""
-    tmp = Path(tempfile.mkdtemp(prefix="bench-votes-pg-"))
-    tmp.chmod(0o755)  # the postgres user reaches its cluster through it
-    data, log = tmp / "data", tmp / "postgresql.log"
-    port = free_port()
-    if os.geteuid() == 0:
-        shutil.chown(tmp, "postgres")
-    started = False
-    try:
-        subprocess.run(
-            as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres")
-            + ["--auth=trust", "-E", "UTF8", "--no-locale"],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        options = (
-            f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={tmp} "
-            "-c max_connections=200 -c shared_buffers=256MB"
-        )
-        subprocess.run(
-            as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log))
-            + ["-w", "-t", "60", "start", "-o", options],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        started = True
-        subprocess.run(
-            as_postgres(str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port))
-            + ["-U", "postgres", "bench_votes"],
-            check=True,
-        )
-        print(f"PostgreSQL 15: throw-away cluster on 127.0.0.1:{port}")
-        postmaster = int((data / "postmaster.pid").read_text().split()[0])
-        yield f"postgres://postgres@127.0.0.1:{port}/bench_votes", postmaster
-    finally:
-        if started:
-            subprocess.run(
-                as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate")
-                + ["-w", "stop"],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-@contextmanager
-def given_database(url: str) -> Iterator[tuple[str, None]]:
+def given_database(url: str) -> Iterator[Cluster]:
     """BENCH_DATABASE_URL, dropped and created afresh (only a name with "bench")."""
     import psycopg
 
@@ -183,7 +117,7 @@ def given_database(url: str) -> Iterator[tuple[str, None]]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     print(f"PostgreSQL: database {name!r} of BENCH_DATABASE_URL, created afresh")
-    yield url, None  # a server of its own: its CPU is not metered
+    yield Cluster(url, postmaster_pid=0)  # a server of its own: its CPU is not metered
 
 
 # --- Data -----------------------------------------------------------------------------------
@@ -641,13 +575,18 @@ def main() -> int:
     url = os.environ.get("BENCH_DATABASE_URL")
     slice_seconds = options.duration / options.slices
     with (
-        given_database(url) if url else throwaway_cluster() as (database_url, postmaster),
+        # Default durability (fsync on): each vote's commit costs what it costs in production.
+        given_database(url)
+        if url
+        else throwaway_cluster(
+            database="bench_votes", options="-c max_connections=200 -c shared_buffers=256MB"
+        ) as cluster,
         tempfile.TemporaryDirectory(prefix="bench-votes-") as tmp,
     ):
         work = Path(tmp)
         env = {
             **os.environ,
-            "DATABASE_URL": database_url,
+            "DATABASE_URL": cluster.url,
             "DJANGO_SETTINGS_MODULE": "bench.votes.settings",
             "VAR_DIR": str(work / "var"),
             "PYTHONPATH": str(ROOT),
@@ -692,7 +631,9 @@ def main() -> int:
         with gunicorn(
             env=env, workers=options.workers, threads=options.threads, log=work / "gunicorn.log"
         ) as (base, master):
-            load["meter"] = CpuMeter(gunicorn_master=master, postmaster=postmaster)
+            load["meter"] = CpuMeter(
+                gunicorn_master=master, postmaster=cluster.postmaster_pid or None
+            )
             print("warm-up: 3 s of (a) and of (b) ...", flush=True)
             for args in (["bare"], ["baseline", "warmup"]):
                 run_wrk(wrk, base, args=args, seconds=3, **load)
