@@ -1,16 +1,19 @@
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Pilot
 from campaigns.scoping import SchoolScopedAdmin, scope_queryset
 
 from . import charts, exports
 from .models import Report
-from .services import report_request
+from .runner import pilots_ranked
+from .services import pilot_report_request, report_request
 
 RelatedOnly = admin.RelatedOnlyFieldListFilter
 
@@ -27,13 +30,17 @@ def verdict_label(decision: str | None) -> str:
 
 
 class ReportRequestForm(forms.ModelForm):
+    """A report of one campaign, or of a whole pilot (all its campaigns and costs)."""
+
     class Meta:
         model = Report
-        fields = ["campaign"]
+        fields = ["campaign", "pilot"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["campaign"].required = True
+    def clean(self):
+        cleaned = super().clean()
+        if bool(cleaned.get("campaign")) == bool(cleaned.get("pilot")):
+            raise forms.ValidationError(_("Choose a campaign or a pilot."))
+        return cleaned
 
 
 @admin.register(Report)
@@ -57,11 +64,11 @@ class ReportAdmin(SchoolScopedAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = ReportRequestForm
-            kwargs["fields"] = ["campaign"]
+            kwargs["fields"] = ["campaign", "pilot"]
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
-        return ["campaign"] if obj is None else self.fields
+        return ["campaign", "pilot"] if obj is None else self.fields
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.readonly_fields
@@ -70,6 +77,10 @@ class ReportAdmin(SchoolScopedAdmin):
         if db_field.name == "campaign":
             kwargs["queryset"] = scope_queryset(
                 Campaign.objects.select_related("pilot__school"), request.user
+            )
+        if db_field.name == "pilot":
+            kwargs["queryset"] = scope_queryset(
+                Pilot.objects.select_related("school"), request.user
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
@@ -82,7 +93,10 @@ class ReportAdmin(SchoolScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         # Creating a report means asking a worker to compute it after commit.
-        report = report_request(campaign=obj.campaign)
+        if obj.campaign_id:
+            report = report_request(campaign=obj.campaign)
+        else:
+            report = pilot_report_request(pilot=obj.pilot)
         obj.pk, obj.pilot_id, obj.requested_at = report.pk, report.pilot_id, report.requested_at
 
     def response_add(self, request, obj, post_url_continue=None):
@@ -109,12 +123,40 @@ class ReportAdmin(SchoolScopedAdmin):
     def get_urls(self):
         return [
             path(
+                "compare-pilots/",
+                self.admin_site.admin_view(self.compare_view),
+                name="reports_report_compare",
+            ),
+            path(
                 "<int:pk>/export/<str:fmt>/",
                 self.admin_site.admin_view(self.export_view),
                 name="reports_report_export",
             ),
             *super().get_urls(),
         ]
+
+    def compare_view(self, request):
+        """The latest finished pilot report of every pilot in scope, ranked."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        latest: dict[int, dict] = {}
+        pilot_reports = (
+            self.get_queryset(request)
+            .filter(campaign__isnull=True, pilot__isnull=False, status=Report.Status.DONE)
+            .order_by("pilot_id", "-generated_at")
+        )
+        for report in pilot_reports:
+            latest.setdefault(report.pilot_id, report.data)
+        return TemplateResponse(
+            request,
+            "admin/reports/pilot_compare.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Compare pilots"),
+                "opts": Pilot._meta,
+                "rows": pilots_ranked(list(latest.values())),
+            },
+        )
 
     def export_view(self, request, pk: int, fmt: str):
         report = self.get_object(request, str(pk))

@@ -20,6 +20,7 @@ from campaigns.selectors import (
     campaign_share_of_pilot,
     expenses_by_category,
     expenses_for_campaign,
+    expenses_for_pilot,
     prize_cost_awarded,
 )
 from voting import selectors_metrics as metrics
@@ -325,3 +326,109 @@ class CampaignReportRunner:
             }
             for week, counts in sorted(weeks.items(), key=lambda item: item[0] or date.min)
         ]
+
+
+class PilotReportRunner:
+    """A pilot's report: its campaigns' reports added up, with the pilot's whole cost.
+
+    New users are attributed to one campaign each, so they add up exactly; participants
+    and visitors are per campaign (a student in two campaigns counts twice). Cost is
+    every expense of the pilot, the awarded prizes of its campaigns, and labour over the
+    pilot's dates (not the campaigns' shares, which could overlap).
+    """
+
+    def __init__(self, pilot: Pilot, *, now: datetime | None = None) -> None:
+        self.pilot = pilot
+        self.now = now or timezone.now()
+
+    def run(self, progress: Progress = lambda pct: None) -> dict[str, Any]:
+        pilot = self.pilot
+        campaigns = list(pilot.campaigns.select_related("pilot__school").order_by("pk"))
+        reports = []
+        for n, campaign in enumerate(campaigns, start=1):
+            reports.append(CampaignReportRunner(campaign, now=self.now).run().as_json())
+            progress(int(90 * n / len(campaigns)))
+        new_users = sum(r["new_users"] for r in reports)
+        retention = {
+            day: {
+                "cohort": (cohort := sum(r["retention"][day]["cohort"] for r in reports)),
+                "retained": (retained := sum(r["retention"][day]["retained"] for r in reports)),
+                "rate": rate(retained, cohort),
+                "mature": cohort == new_users,
+            }
+            for day in ("d1", "d7", "d30")
+        }
+        prizes = sum((Decimal(r["cost"]["prizes"]) for r in reports), Decimal(0))
+        expenses = expenses_for_pilot(pilot_id=pilot.pk)
+        labour = labour_cost(
+            school_id=pilot.school_id,
+            start=pilot.starts_on,
+            end=pilot.ends_on,
+            stipend_share=Decimal(1),
+        )
+        total = prizes + expenses + labour
+        basis = "d30" if retention["d30"]["mature"] and new_users else "d7"
+        retained = retention[basis]["retained"]
+        cost_per_retained = total / retained if retained else None
+        verdict = decide(
+            pilot=pilot,
+            new_users=new_users,
+            cost_per_retained=cost_per_retained,
+            basis=basis,
+            d7_rate=retention["d7"]["rate"],
+        )
+        participants = sum(r["participants"] for r in reports)
+        population = pilot.school.student_population
+        progress(100)
+        return {
+            "pilot": pilot.pk,
+            "pilot_name": pilot.name,
+            "school": pilot.school.slug,
+            "student_population": population,
+            "generated_at": self.now.isoformat(),
+            "campaigns": [r["campaign"] for r in reports],
+            "unique_visitors": sum(r["unique_visitors"] for r in reports),
+            "participants": participants,
+            "participants_per_1000_students": (
+                round(participants * 1000 / population, 2) if population else None
+            ),
+            "new_users": new_users,
+            "new_users_by_channel": {
+                channel: sum(r["new_users_by_channel"][channel] for r in reports)
+                for channel in ("share", "ambassador", "direct")
+            },
+            "new_users_per_1000_students": (
+                round(new_users * 1000 / population, 2) if population else None
+            ),
+            "retention": retention,
+            "cost": {
+                "prizes": money(prizes),
+                "expenses": money(expenses),
+                "labour": money(labour),
+                "total": money(total),
+                "cost_per_new_user": money(total / new_users) if new_users else None,
+                "cost_per_retained_user": {
+                    "value": money(cost_per_retained),
+                    "basis": basis,
+                    "retained": retained,
+                    "mature": retention[basis]["mature"],
+                },
+            },
+            "verdict": {
+                "decision": verdict.decision,
+                "reasons": verdict.reasons,
+                "numbers": verdict.numbers,
+            },
+        }
+
+
+def pilots_ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Pilot reports side by side, cheapest retained user first (their sizes are already
+    per 1,000 students, so schools of different size compare fairly). Pilots without a
+    retained user, hence no cost per retained user, come last."""
+
+    def key(row: dict[str, Any]) -> tuple[bool, Decimal]:
+        value = row["cost"]["cost_per_retained_user"]["value"]
+        return value is None, Decimal(value or 0)
+
+    return sorted(rows, key=key)
