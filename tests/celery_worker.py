@@ -47,9 +47,10 @@ DEFAULT_TIMEOUT = 60.0
 class CeleryWorker:
     """A running ``celery -A config worker`` subprocess and its log."""
 
-    def __init__(self, log_path: Path, env: dict[str, str]) -> None:
+    def __init__(self, log_path: Path, env: dict[str, str], name: str = "test-worker") -> None:
         self.log_path = log_path
         self.env = env
+        self.name = name
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -67,7 +68,7 @@ class CeleryWorker:
             "--loglevel",
             "info",
             "--hostname",
-            f"test-worker-{os.getpid()}@%h",
+            f"{self.name}-{os.getpid()}@%h",
             # Nothing to synchronise with: skip the start-up round trips to other workers.
             "--without-mingle",
             "--without-gossip",
@@ -100,6 +101,14 @@ class CeleryWorker:
         # Pool children that outlived their parent (the session id is the worker's pid).
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)
+
+    def kill(self) -> None:
+        """SIGKILL the parent and its pool children at once: nothing is acknowledged or
+        rejected, as when a machine dies."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(os.getpgid(self.process.pid), signal.SIGKILL)
+        self.process.wait(timeout=15)
 
     @property
     def alive(self) -> bool:
@@ -209,3 +218,30 @@ def celery_worker(django_db_setup, tmp_path_factory) -> Iterator[CeleryWorker]:
         yield worker
     finally:
         worker.stop()
+
+
+@pytest.fixture
+def celery_workers(django_db_setup, tmp_path) -> Iterator[Callable[..., CeleryWorker]]:
+    """Starts workers on demand, each with extra environment variables; stops them all.
+
+    For tests that kill one worker and start another: ``start(**env)`` returns a started
+    :class:`CeleryWorker`. Nothing is purged: the caller decides what the queue holds.
+    """
+    started: list[CeleryWorker] = []
+
+    def start(**extra_env: str) -> CeleryWorker:
+        n = len(started) + 1
+        worker = CeleryWorker(
+            log_path=tmp_path / f"worker-{n}.log",
+            env={**worker_environment(), **extra_env},
+            name=f"test-worker{n}",
+        )
+        started.append(worker)
+        worker.start()
+        return worker
+
+    try:
+        yield start
+    finally:
+        for worker in started:
+            worker.stop()

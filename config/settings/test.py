@@ -22,3 +22,19 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = VAR_DIR / "test-media"
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+
+# For tests/reports/test_report_worker_kill.py, set in the environment of the worker
+# processes it starts; unset (the defaults) everywhere else.
+# Seconds report_generate sleeps after each progress update, so a test can kill mid-report.
+REPORT_TEST_PROGRESS_DELAY_SECONDS = float(
+    os.environ.get("REPORT_TEST_PROGRESS_DELAY_SECONDS") or 0
+)
+# Redis only: a message a killed worker held returns after this many seconds instead of
+# the hour of the default, and the worker looks for such messages every second.
+_visibility_timeout = os.environ.get("CELERY_TEST_VISIBILITY_TIMEOUT")
+if _visibility_timeout and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):  # noqa: F405
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": int(_visibility_timeout),
+        "unacked_restore_interval": 1,
+        "unacked_restore_throttle": 1,
+    }
