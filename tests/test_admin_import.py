@@ -10,12 +10,14 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 
 from ambassadors.models import Ambassador
 from campaigns.imports import import_job_execute
 from campaigns.models import AuditLog, ImportJob
 from campaigns.spreadsheets import sheet_from_upload, stash_dumps
 from tests.factories import UserFactory
+from tests.helpers import page_text
 from tests.spreadsheet_files import ambassador_rows, csv_bytes, roster_snapshot, xlsx
 
 pytestmark = pytest.mark.django_db
@@ -77,8 +79,9 @@ def test_preview_lists_every_bad_row_and_offers_the_report(ambassador_client, sc
     before = roster_snapshot()
     preview = upload(ambassador_client, csv_bytes(rows, "gbk"), school_a, name="team.csv")
     body = preview.content.decode()
-    assert "row 3: 手机号:" in body
-    assert "row 5: 学号: required" in body
+    row_3, row_5 = (page_text(preview, "row %(n)s", n=n) for n in (3, 5))
+    assert escape(f"{row_3}: 手机号:") in body
+    assert escape(f"{row_5}: 学号: {page_text(preview, 'required')}") in body
     assert "confirm_form" not in preview.context or not preview.context["confirm_form"]
     assert roster_snapshot() == before
 
@@ -90,14 +93,16 @@ def test_preview_lists_every_bad_row_and_offers_the_report(ambassador_client, sc
     assert report.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(report.content)).active
     rows_out = list(sheet.iter_rows(values_only=True))
-    assert rows_out[0][:4] == ("row", "reason", "姓名", "学号")
+    headers = (page_text(report, "row"), page_text(report, "reason"), "姓名", "学号")
+    assert rows_out[0][:4] == headers
     assert [r[0] for r in rows_out[1:]] == [3, 5]
 
 
 def test_unreadable_file_is_a_form_error(ambassador_client, school_a):
     response = upload(ambassador_client, b"\x89PNG\r\n\x1a\n\x00\x00", school_a)
     assert response.status_code == 200
-    assert "not a spreadsheet" in str(response.context["form"].errors)
+    not_a_spreadsheet = page_text(response, "The file is not a spreadsheet (XLSX, XLS or CSV).")
+    assert not_a_spreadsheet in response.context["form"].errors["import_file"]
 
 
 def test_headers_only_is_a_form_error(ambassador_client, school_a):
@@ -132,7 +137,14 @@ def test_row_naming_another_school_is_an_error_in_admin(ambassador_client, schoo
     rows = ambassador_rows(2)
     rows[1][3] = "同济大学"
     preview = upload(ambassador_client, xlsx(rows), school_a)
-    assert "row 2: 学校: 同济大学 is not your school" in preview.content.decode()
+    not_yours = page_text(
+        preview,
+        "%(named)s is not your school (%(school)s); you can only import into your own school",
+        named="同济大学",
+        school="复旦大学",
+    )
+    row_2 = page_text(preview, "row %(n)s", n=2)
+    assert escape(f"{row_2}: 学校: {not_yours}") in preview.content.decode()
 
 
 def test_staff_user_without_permissions_cannot_import_or_export(client, school_a):

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.utils import translation
 
 from campaigns import spreadsheets as s
 from tests.spreadsheet_files import (
@@ -16,6 +17,20 @@ from tests.spreadsheet_files import (
     xlsx_billion_laughs,
     xlsx_with_cached_formula,
 )
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """These tests match the English messages; admin pages show them translated (below)."""
+    with translation.override("en"):
+        yield
+
+
+def test_messages_are_translated():
+    with translation.override("zh-hans"), pytest.raises(s.SpreadsheetError) as caught:
+        s.read_sheet(b"", file_name="roster.xlsx")
+    assert str(caught.value) == "文件为空。"
+
 
 ROWS = [["姓名", "学号", "日期"], ["张三", "007", "2026/9/1"], ["李四", "0123", "2026年9月2日"]]
 

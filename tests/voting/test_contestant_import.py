@@ -358,10 +358,10 @@ def test_hostile_photos_in_the_zip_are_row_errors_and_nothing_is_written(
     )
     assert code == 1
     lines = out.splitlines()
-    assert lines[0].startswith("row 2: 照片: bomb.png: 照片像素过多")
-    assert lines[1].startswith("row 3: 照片: script.jpg: 此文件不是 JPEG、PNG 或 WebP")
-    assert lines[2].startswith("row 4: 照片: scan.jpg: 此文件不是 JPEG、PNG 或 WebP")
-    assert lines[3].startswith("row 5: 照片: cut.jpg: 照片已损坏或不完整")
+    assert lines[0].startswith("row 2: 照片: bomb.png: The photo has too many pixels")
+    assert lines[1].startswith("row 3: 照片: script.jpg: This file is not a JPEG, PNG or WebP")
+    assert lines[2].startswith("row 4: 照片: scan.jpg: This file is not a JPEG, PNG or WebP")
+    assert lines[3].startswith("row 5: 照片: cut.jpg: The photo is damaged or incomplete")
     assert len(lines) == 4 or not lines[4].startswith("row 6")  # the good photo is fine
     assert roster_snapshot() == before
     assert not media_root.exists() or not list(media_root.rglob("*.*"))  # no file stored

@@ -8,7 +8,7 @@ for every bad row, with nothing written.
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from campaigns.errors import DomainError
 from campaigns.imports import KINDS, import_scope_build, roster_import_file
@@ -33,6 +33,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
 
+    @no_translations  # `row N: reason` in English, like the rest of the output
     def handle(self, *args, kind, file, school, campaign, photos, user, dry_run, **options):
         school_obj = School.objects.filter(slug=school).first()
         if school_obj is None:
