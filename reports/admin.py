@@ -154,7 +154,10 @@ class ReportAdmin(SchoolScopedAdmin):
                 **self.admin_site.each_context(request),
                 "title": _("Compare pilots"),
                 "opts": Pilot._meta,
-                "rows": pilots_ranked(list(latest.values())),
+                "rows": [
+                    {**row, "verdict_label": verdict_label(row["verdict"]["decision"])}
+                    for row in pilots_ranked(list(latest.values()))
+                ],
             },
         )
 
