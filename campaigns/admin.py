@@ -23,7 +23,7 @@ from .models import (
     StaffPhone,
 )
 from .rules import is_ops, user_school_id
-from .scoping import SchoolScopedAdmin, ScopedInlineMixin
+from .scoping import ReadOnlyAdmin, SchoolScopedAdmin, ScopedInlineMixin, progress_html
 from .services import (
     POLICY_FIELDS,
     campaign_policy_frozen,
@@ -318,7 +318,7 @@ class ExpenseAdmin(RosterImportExportMixin, SchoolScopedAdmin):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(SchoolScopedAdmin):
+class AuditLogAdmin(ReadOnlyAdmin):
     """Read-only: the log is written by services and never edited."""
 
     list_display = ["at", "actor", "action", "school", "object_repr", "reason"]
@@ -326,15 +326,6 @@ class AuditLogAdmin(SchoolScopedAdmin):
     list_select_related = ["actor", "school"]
     search_fields = ["object_repr", "reason", "actor__username"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         return is_ops(request.user)
@@ -414,9 +405,7 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("progress"))
     def progress_bar(self, obj: ImportJob) -> str:
-        return format_html(
-            '<progress max="100" value="{}"></progress> {}%', obj.progress, obj.progress
-        )
+        return progress_html(obj.progress)
 
     @admin.display(description=_("bad rows"))
     def problems(self, obj: ImportJob) -> str:

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
+from django.utils.html import format_html
 from rules.contrib.admin import ObjectPermissionsModelAdminMixin
 
 from .rules import is_ops, user_school_id
@@ -64,6 +65,27 @@ class SchoolScopedAdmin(ObjectPermissionsModelAdminMixin, admin.ModelAdmin):
         if field is not None and hasattr(field, "queryset"):
             field.queryset = scope_queryset(field.queryset, request.user)
         return field
+
+
+class ReadOnlyAdmin(SchoolScopedAdmin):
+    """Rows written by the system (votes, visits, snapshots, the audit log): look, don't
+    touch."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def progress_html(percent: int) -> str:
+    """A progress bar for long jobs (imports, reports) in admin lists and pages."""
+    return format_html(
+        '<progress max="100" value="{}" title="{}%"></progress> {}%', percent, percent, percent
+    )
 
 
 class ScopedInlineMixin:

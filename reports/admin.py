@@ -4,11 +4,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign, Pilot
-from campaigns.scoping import SchoolScopedAdmin, scope_queryset
+from campaigns.scoping import SchoolScopedAdmin, progress_html, scope_queryset
 
 from . import charts, exports
 from .models import Report
@@ -105,12 +104,7 @@ class ReportAdmin(SchoolScopedAdmin):
 
     @admin.display(description=_("progress"), ordering="progress")
     def progress_bar(self, obj: Report) -> str:
-        return format_html(
-            '<progress max="100" value="{}" title="{}%"></progress> {}%',
-            obj.progress,
-            obj.progress,
-            obj.progress,
-        )
+        return progress_html(obj.progress)
 
     @admin.display(description=_("verdict"))
     def verdict(self, obj: Report) -> str:

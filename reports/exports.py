@@ -5,20 +5,13 @@ from typing import Any
 import tablib
 from django.utils.translation import gettext as _
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+from campaigns.spreadsheets import escape_formula
 
 
 def _dataset(title: str, headers: list[str], rows: list[list[Any]]) -> tablib.Dataset:
     data = tablib.Dataset(headers=headers, title=title[:31])
     for row in rows:
-        data.append([safe_cell(value) for value in row])
+        data.append([escape_formula(value) for value in row])
     return data
 
 

@@ -15,7 +15,7 @@ from campaigns.admin_spreadsheets import RosterImportExportMixin, SafeExportMixi
 from campaigns.codes import new_code
 from campaigns.errors import DomainError
 from campaigns.rules import is_ops
-from campaigns.scoping import SchoolScopedAdmin
+from campaigns.scoping import ReadOnlyAdmin, SchoolScopedAdmin
 
 from .errors import InvalidImage
 from .models import Activity, Entry, LeaderboardSnapshot, Visit, Vote, Voter
@@ -27,19 +27,6 @@ from .services_entries import entry_media_after_edit, entry_moderate
 from .services_photos import derivative_name, entry_poster_ensure
 
 RelatedOnly = admin.RelatedOnlyFieldListFilter
-
-
-class ReadOnlyAdmin(SchoolScopedAdmin):
-    """Rows written by the system (votes, visits, activity, snapshots): look, don't touch."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class EntryAdminForm(forms.ModelForm):
