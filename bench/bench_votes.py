@@ -16,7 +16,7 @@ Measures in one run, each case for ``--duration`` seconds (default 20) at
 
 (a) and (b) exist only in the benchmark's URLs (bench/votes/). It prints requests/s, p50
 and p99 of each, the ratios c/b and c/a, how many queries one request of (b) and (c)
-makes, the CPU one request costs gunicorn and PostgreSQL, and then checks the database:
+makes, the CPU one request costs gunicorn, PostgreSQL and Redis, then checks the database:
 no voter over the daily or the per-entry limit, every 201 wrk received has its stored
 valid vote (none lost), and the stored valid votes are exactly the 201s the server sent
 (counted by bench/votes/middleware.py: wrk does not read the answers to the requests in
@@ -29,9 +29,10 @@ Run it with ``make bench-votes`` (or ``.venv/bin/python bench/bench_votes.py``; 
 for the options). It starts a throw-away PostgreSQL 15 cluster in a temporary directory
 on a free port (binaries from ``PG_BIN``, default /usr/lib/postgresql/15/bin; as root it
 runs them as the postgres user), unless ``BENCH_DATABASE_URL`` names a database to use
-instead, whose name must contain "bench" as it is dropped and created afresh. It needs
-Debian's ``wrk``: as root it installs it with apt-get when missing. The whole run takes
-about two minutes.
+instead, whose name must contain "bench" as it is dropped and created afresh, and a
+throw-away Redis as the cache (``CACHE_URL``), as in production: the throttles count in
+it. It needs Debian's ``wrk`` and ``redis-server``: as root it installs them with apt-get
+when missing. The whole run takes about two minutes.
 
 gunicorn runs ``config.wsgi`` with ``bench.votes.settings``: the production settings
 (DEBUG off, persistent connections with health checks), the per-IP vote throttle off
@@ -85,23 +86,51 @@ per request) and leave their core idle during every round trip."""
 # --- Tools ----------------------------------------------------------------------------------
 
 
-def ensure_wrk() -> str:
-    """Debian's wrk; installed with apt-get when missing and we are root."""
-    found = shutil.which("wrk")
+def ensure_tool(command: str, package: str) -> str:
+    """A tool from Debian's packages; installed with apt-get when missing and we are root."""
+    found = shutil.which(command)
     if found:
         return found
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        sys.exit("wrk is not installed: run `apt-get install -y wrk` (Debian), then retry.")
-    print("wrk is not installed: installing Debian's package (apt-get install -y wrk) ...")
+        sys.exit(f"{command} is not installed: run `apt-get install -y {package}`, then retry.")
+    print(f"{command} is not installed: installing Debian's {package} ...")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "wrk"]
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", package]
     if subprocess.run(install, env=env, stdout=subprocess.DEVNULL).returncode != 0:
         subprocess.run(["apt-get", "update", "-q"], env=env, check=True, stdout=subprocess.DEVNULL)
         subprocess.run(install, env=env, check=True, stdout=subprocess.DEVNULL)
-    found = shutil.which("wrk")
+    found = shutil.which(command)
     if not found:
-        sys.exit("apt-get did not provide wrk; install it and retry.")
+        sys.exit(f"apt-get did not provide {command}; install {package} and retry.")
     return found
+
+
+@contextmanager
+def throwaway_redis(work: Path) -> Iterator[tuple[str, int]]:
+    """A Redis server on a free port for the cache, as in production (docs/deploy.md):
+    the token cache and the throttles' counters; yields its URL and pid."""
+    import redis
+
+    server = ensure_tool("redis-server", "redis-server")
+    port = free_port()
+    command = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    command += ["--appendonly", "no", "--dir", str(work)]
+    with open(work / "redis.log", "w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        client = redis.Redis(port=port)
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        else:
+            sys.exit(f"redis-server did not start:\n{(work / 'redis.log').read_text()}")
+        yield f"redis://127.0.0.1:{port}/0", process.pid
+    finally:
+        process.terminate()
+        process.wait()
 
 
 @contextmanager
@@ -296,12 +325,14 @@ class CpuMeter:
 
     gunicorn_master: int
     postmaster: int | None
+    redis: int
 
-    def read(self) -> tuple[float, float | None]:
+    def read(self) -> tuple[float, float | None, float]:
         app = cpu_seconds(children(self.gunicorn_master))
+        cache = cpu_seconds([self.redis])
         if self.postmaster is None:
-            return app, None
-        return app, cpu_seconds([self.postmaster, *children(self.postmaster)])
+            return app, None, cache
+        return app, cpu_seconds([self.postmaster, *children(self.postmaster)]), cache
 
 
 # --- gunicorn and wrk -----------------------------------------------------------------------
@@ -351,6 +382,7 @@ class Slice:
     histogram: dict[int, int]  # latency in microseconds -> requests
     cpu_app: float  # seconds of CPU of the gunicorn workers
     cpu_db: float | None  # of PostgreSQL, when metered
+    cpu_cache: float  # of Redis
 
 
 @dataclass
@@ -417,9 +449,9 @@ def run_wrk(
         env["BENCH_IDS_FILE"] = str(ids_file)
     command = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{seconds:.0f}s"]
     command += ["--timeout", "10s", "-s", str(LUA), base, "--", *args]
-    app_before, db_before = meter.read()
+    app_before, db_before, cache_before = meter.read()
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    app_after, db_after = meter.read()
+    app_after, db_after, cache_after = meter.read()
     line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH_RESULT ")), None)
     if line is None:
         sys.exit(f"wrk printed no result:\n{done.stdout}\n{done.stderr}")
@@ -438,6 +470,7 @@ def run_wrk(
         histogram=histogram,
         cpu_app=app_after - app_before,
         cpu_db=None if db_before is None else db_after - db_before,
+        cpu_cache=cache_after - cache_before,
     )
 
 
@@ -570,7 +603,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     options = parse_args()
-    wrk = ensure_wrk()
+    wrk = ensure_tool("wrk", "wrk")
     started = time.monotonic()
     url = os.environ.get("BENCH_DATABASE_URL")
     slice_seconds = options.duration / options.slices
@@ -582,11 +615,13 @@ def main() -> int:
             database="bench_votes", options="-c max_connections=200 -c shared_buffers=256MB"
         ) as cluster,
         tempfile.TemporaryDirectory(prefix="bench-votes-") as tmp,
+        throwaway_redis(Path(tmp)) as (cache_url, redis_pid),
     ):
         work = Path(tmp)
         env = {
             **os.environ,
             "DATABASE_URL": cluster.url,
+            "CACHE_URL": cache_url,
             "DJANGO_SETTINGS_MODULE": "bench.votes.settings",
             "VAR_DIR": str(work / "var"),
             "PYTHONPATH": str(ROOT),
@@ -632,7 +667,7 @@ def main() -> int:
             env=env, workers=options.workers, threads=options.threads, log=work / "gunicorn.log"
         ) as (base, master):
             load["meter"] = CpuMeter(
-                gunicorn_master=master, postmaster=cluster.postmaster_pid or None
+                gunicorn_master=master, postmaster=cluster.postmaster_pid or None, redis=redis_pid
             )
             print("warm-up: 3 s of (a) and of (b) ...", flush=True)
             for args in (["bare"], ["baseline", "warmup"]):
@@ -690,7 +725,7 @@ def main() -> int:
     )
     print(
         f"{'case':<22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'2xx':>8} {'409':>6} "
-        f"{'other':>6} {'CPU ms/request: gunicorn':>25} {'postgres':>9}"
+        f"{'other':>6} {'CPU ms/request: gunicorn':>25} {'postgres':>9} {'redis':>6}"
     )
     for r in cases.values():
         db = r.cpu_ms_per_request("cpu_db")
@@ -698,6 +733,7 @@ def main() -> int:
             f"{r.label:<22} {r.rate:8.0f} {r.percentile_ms(50):8.1f} {r.percentile_ms(99):8.1f} "
             f"{r.ok:8d} {r.conflict:6d} {r.failed:6d} {r.cpu_ms_per_request('cpu_app'):25.2f} "
             + (f"{db:9.2f}" if db is not None else f"{'n/a':>9}")
+            + f" {r.cpu_ms_per_request('cpu_cache'):6.2f}"
         )
     ratio_b, ratio_a = vote.rate / baseline.rate, vote.rate / bare.rate
     print(f"c/b = {ratio_b:.2f}   c/a = {ratio_a:.2f}")

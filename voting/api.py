@@ -27,7 +27,6 @@ from .selectors_public import (
     campaign_get_public,
     campaign_list_open,
     entry_get_by_share_code,
-    entry_get_for_vote,
     entry_get_public,
     entry_list_public,
     leaderboard_for_round,
@@ -53,7 +52,7 @@ from .serializers import (
     VerifySerializer,
     VoteCastSerializer,
 )
-from .services import vote_cast
+from .services import vote_cast_by_id
 from .services_auth import otp_request, otp_verify, voter_token_revoke
 from .services_entries import entry_submit
 from .services_photos import entry_media_requeue_stale, entry_poster_ensure
@@ -198,7 +197,7 @@ class SignOutView(APIView):
         responses={204: None, **errors(s401=UNAUTHENTICATED)},
     )
     def post(self, request):
-        voter_token_revoke(token_id=request.user.token.pk)
+        voter_token_revoke(token_id=request.user.identity.token_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -403,15 +402,15 @@ class VoteView(APIView):
         },
     )
     def post(self, request, slug: str, entry_id: int):
-        entry = entry_get_for_vote(slug=slug, entry_id=entry_id)
-        result = vote_cast(
-            voter=request.user.voter,
-            entry=entry,
+        result = vote_cast_by_id(
+            voter_id=request.user.pk,
+            slug=slug,
+            entry_id=entry_id,
             ip=client_ip(request),
             user_agent=header_text(request, "HTTP_USER_AGENT", 300),
             device_id=header_text(request, "HTTP_X_DEVICE_ID", 100),
         )
-        body = {"vote_id": result.vote.pk, "remaining_today": result.remaining_today}
+        body = {"vote_id": result.vote_id, "remaining_today": result.remaining_today}
         return Response(VoteCastSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
@@ -450,7 +449,7 @@ class MyVotesView(generics.ListAPIView):
     serializer_class = MyVoteSerializer
 
     def get_queryset(self):
-        return vote_list_for_voter(voter=self.request.user.voter)
+        return vote_list_for_voter(voter_id=self.request.user.pk)
 
 
 # --------------------------------------------------------------------------------------

@@ -12,9 +12,10 @@ class VotingConfig(AppConfig):
         from django.core import checks
         from PIL import Image
 
-        from .checks import check_site_url
+        from .checks import check_shared_cache, check_site_url
 
         checks.register(check_site_url, checks.Tags.urls, deploy=True)
+        checks.register(check_shared_cache, checks.Tags.caches, deploy=True)
 
         # Pillow's own decompression-bomb cap (default 89 MP, an error only past twice
         # that) lowered to ours for every image opened in the process; voting/photos.py

@@ -1,33 +1,42 @@
 """Bearer-token authentication of the public API.
 
 Voters are not Django users: a verified voter's request carries ``request.user`` as a
-``VoterPrincipal`` (``is_authenticated`` true, ``.voter`` the ``Voter``), the app
+``VoterPrincipal`` (``is_authenticated`` true, ``.pk`` the voter's id, ``.voter`` the
+``Voter``, loaded when a view first asks for it: the vote endpoint never does), the app
 backend's as a ``ServicePrincipal``. Both send ``Authorization: Bearer <token>``; which
 kind an endpoint accepts is its ``authentication_classes``.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
 
-from .models import ServiceToken, Voter, VoterToken
-from .services_auth import service_token_authenticate, voter_token_authenticate
+from .models import ServiceToken, Voter
+from .services_auth import TokenIdentity, service_token_authenticate, voter_token_authenticate
 
 
-@dataclass(frozen=True)
 class VoterPrincipal:
-    voter: Voter
-    token: VoterToken
     is_authenticated = True
     is_anonymous = False
     is_staff = False
 
+    def __init__(self, identity: TokenIdentity):
+        self.identity = identity
+
     @property
     def pk(self) -> int:
-        return self.voter.pk
+        return self.identity.voter_id
+
+    @cached_property
+    def voter(self) -> Voter:
+        try:
+            return Voter.objects.get(pk=self.identity.voter_id)
+        except Voter.DoesNotExist:  # deleted by staff since the token was cached
+            raise exceptions.AuthenticationFailed("Invalid or revoked token.") from None
 
 
 @dataclass(frozen=True)
@@ -65,7 +74,7 @@ class VoterTokenAuthentication(BaseAuthentication):
         found = voter_token_authenticate(token=token)
         if found is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
-        return VoterPrincipal(voter=found.voter, token=found), found
+        return VoterPrincipal(found), found
 
     def authenticate_header(self, request) -> str:
         # Makes DRF answer 401 (not 403) to unauthenticated requests.

@@ -24,3 +24,19 @@ def check_site_url(app_configs=None, **kwargs) -> list[Warning]:
             id="voting.W001",
         )
     ]
+
+
+def check_shared_cache(app_configs=None, **kwargs) -> list[Warning]:
+    """Several web processes need one cache: the API's throttles count in it, as does
+    the de-duplication of visits."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    if not backend.endswith(("LocMemCache", "DummyCache")):
+        return []
+    return [
+        Warning(
+            "The default cache is per process: each web process counts the API's "
+            "throttles and de-duplicates visits on its own.",
+            hint="Set CACHE_URL to a shared cache, e.g. redis://host:6379/1.",
+            id="voting.W002",
+        )
+    ]

@@ -164,17 +164,28 @@ class Vote(models.Model):
         VALID = "valid", _("valid")
         INVALIDATED = "invalidated", _("invalidated")
 
+    # No single-column indexes on the keys: each leads one of the indexes in Meta, and
+    # every index is one more write per vote.
     voter = models.ForeignKey(
-        Voter, on_delete=models.PROTECT, related_name="votes", verbose_name=_("voter")
+        Voter,
+        on_delete=models.PROTECT,
+        related_name="votes",
+        verbose_name=_("voter"),
+        db_index=False,
     )
     entry = models.ForeignKey(
-        Entry, on_delete=models.PROTECT, related_name="votes", verbose_name=_("entry")
+        Entry,
+        on_delete=models.PROTECT,
+        related_name="votes",
+        verbose_name=_("entry"),
+        db_index=False,
     )
     campaign = models.ForeignKey(
         "campaigns.Campaign",
         on_delete=models.PROTECT,
         related_name="votes",
         verbose_name=_("campaign"),
+        db_index=False,
     )
     day = models.DateField(_("local day"))
     cast_at = models.DateTimeField(_("cast at"))
@@ -194,6 +205,7 @@ class Vote(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("invalidated by"),
+        db_index=False,  # partial index in Meta: only invalidated votes have one
     )
     invalidated_at = models.DateTimeField(_("invalidated at"), null=True, blank=True)
 
@@ -207,6 +219,12 @@ class Vote(models.Model):
             # The limits and "my votes": a voter's votes on a day.
             models.Index(fields=["voter", "day"], name="vote_voter_day_idx"),
             models.Index(fields=["entry", "status", "cast_at"], name="vote_entry_cast_idx"),
+            # Deleting a staff user clears their invalidations.
+            models.Index(
+                fields=["invalidated_by"],
+                condition=Q(invalidated_by__isnull=False),
+                name="vote_invalidated_by_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

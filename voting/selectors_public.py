@@ -14,7 +14,7 @@ from django.utils import timezone
 from campaigns.errors import NotFound
 from campaigns.models import Campaign, Round
 
-from .models import Entry, LeaderboardSnapshot, Vote, Voter
+from .models import Entry, LeaderboardSnapshot, Vote
 from .selectors import round_standings
 
 # Drafts are not public; closed campaigns stay readable for their final standings.
@@ -26,7 +26,7 @@ _SHARE_CODE = re.compile(r"[A-Za-z0-9]{1,16}")
 _MAX_ID = 2**63 - 1
 
 
-def _checked_slug(slug: str) -> str:
+def checked_slug(slug: str) -> str:
     # URLs take any text here so that every unknown value is a JSON not_found (and a NUL
     # byte never reaches PostgreSQL).
     if not _SLUG.fullmatch(slug):
@@ -34,7 +34,7 @@ def _checked_slug(slug: str) -> str:
     return slug
 
 
-def _checked_id(pk: int) -> int:
+def checked_id(pk: int) -> int:
     # Past a 64-bit key the databases raise instead of finding nothing.
     if not 0 < pk <= _MAX_ID:
         raise NotFound("Not found.")
@@ -53,7 +53,7 @@ def campaign_get_public(*, slug: str, prefetch: tuple[str, ...] = ()) -> Campaig
     """A campaign students may see, or ``NotFound``; ``prefetch`` names the relations
     the caller reads (``rounds``, ``prizes``), one query each."""
     queryset = Campaign.objects.filter(
-        slug=_checked_slug(slug), status__in=PUBLIC_STATUSES
+        slug=checked_slug(slug), status__in=PUBLIC_STATUSES
     ).select_related("pilot__school")
     if prefetch:
         queryset = queryset.prefetch_related(*prefetch)
@@ -118,7 +118,7 @@ def entry_list_public(*, campaign: Campaign, round_number: int | None = None) ->
 def entry_get_public(*, campaign: Campaign, entry_id: int) -> Entry:
     entry = (
         Entry.objects.filter(
-            campaign=campaign, pk=_checked_id(entry_id), status=Entry.Status.APPROVED
+            campaign=campaign, pk=checked_id(entry_id), status=Entry.Status.APPROVED
         )
         .select_related("round")
         .first()
@@ -135,8 +135,8 @@ def entry_get_for_vote(*, slug: str, entry_id: int) -> Entry:
     # an ORDER BY through the joined tables to a lookup of one primary key.
     try:
         return Entry.objects.select_related("campaign__pilot", "round").get(
-            pk=_checked_id(entry_id),
-            campaign__slug=_checked_slug(slug),
+            pk=checked_id(entry_id),
+            campaign__slug=checked_slug(slug),
             campaign__status__in=PUBLIC_STATUSES,
         )
     except Entry.DoesNotExist:
@@ -214,9 +214,9 @@ def leaderboard_for_round(*, campaign: Campaign, round_: Round) -> Leaderboard:
     )
 
 
-def vote_list_for_voter(*, voter: Voter) -> QuerySet[Vote]:
+def vote_list_for_voter(*, voter_id: int) -> QuerySet[Vote]:
     return (
-        Vote.objects.filter(voter=voter)
+        Vote.objects.filter(voter_id=voter_id)
         .select_related("entry", "campaign")
         .order_by("-cast_at", "-id")
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from celery import current_app
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -21,11 +21,12 @@ from campaigns.models import Campaign, Round
 from . import errors
 from .models import Entry, LeaderboardSnapshot, Vote, Voter
 from .selectors import campaign_round_ids, leaderboard_latest, round_standings
+from .selectors_public import checked_id, checked_slug, entry_get_for_vote
 
 
 @dataclass(frozen=True)
 class VoteResult:
-    vote: Vote
+    vote_id: int
     remaining_today: int
 
 
@@ -126,8 +127,106 @@ def vote_cast(
                     )
         except IntegrityError:
             continue
-        return VoteResult(vote=vote, remaining_today=per_day - len(day_slots) - 1)
+        return VoteResult(vote_id=vote.pk, remaining_today=per_day - len(day_slots) - 1)
     raise errors.VoteContention()
+
+
+# The vote of a voting rush in one statement: the voter is verified, the entry, its
+# campaign, round and pilot pass every rule of ``_check_votable``, the voter's valid votes
+# today leave room under both limits, and the row takes the next slots. A vote that breaks
+# a rule, or loses a race for its slot to a concurrent vote (ON CONFLICT DO NOTHING on the
+# slot constraints), or meets a slot freed by an invalidation, inserts nothing;
+# ``vote_cast`` then decides the same vote the long way and says why it was refused. So
+# this statement may only ever be stricter than the policy, never looser:
+# tests/voting/test_vote_fast_path.py holds it to that, rule by rule.
+_VOTE_INSERT_SQL = """
+INSERT INTO voting_vote (voter_id, entry_id, campaign_id, day, cast_at, day_slot, entry_slot,
+                         ip, user_agent, device_id, status, invalidated_reason)
+SELECT %(voter)s, target.entry_id, target.campaign_id, %(day)s, %(at)s,
+       target.day_used + 1, target.entry_used + 1,
+       {ip}, %(user_agent)s, %(device_id)s, 'valid', ''
+FROM (
+    SELECT e.id AS entry_id, e.campaign_id, c.votes_per_day, c.votes_per_entry_per_day,
+           (SELECT COUNT(*) FROM voting_vote v
+             WHERE v.voter_id = %(voter)s AND v.campaign_id = e.campaign_id
+               AND v.day = %(day)s AND v.status = 'valid') AS day_used,
+           (SELECT COUNT(*) FROM voting_vote v
+             WHERE v.voter_id = %(voter)s AND v.entry_id = e.id
+               AND v.day = %(day)s AND v.status = 'valid') AS entry_used
+    FROM voting_entry e
+    JOIN campaigns_campaign c ON c.id = e.campaign_id
+    JOIN campaigns_round r ON r.id = e.round_id
+    JOIN campaigns_pilot p ON p.id = c.pilot_id
+    JOIN voting_voter vr ON vr.id = %(voter)s
+    WHERE e.id = %(entry)s AND c.slug = %(slug)s AND e.status = 'approved'
+      AND c.status = 'open' AND c.voting_starts_at <= %(at)s AND %(at)s < c.voting_ends_at
+      AND (r.voting_starts_at IS NULL OR r.voting_starts_at <= %(at)s)
+      AND (r.voting_ends_at IS NULL OR %(at)s < r.voting_ends_at)
+      AND vr.verified_at IS NOT NULL
+      AND (NOT c.school_voters_only OR p.school_id = vr.school_id)
+) AS target
+WHERE target.day_used < target.votes_per_day
+  AND target.entry_used < target.votes_per_entry_per_day
+ON CONFLICT DO NOTHING
+RETURNING id, campaign_id,
+          (SELECT c.votes_per_day FROM campaigns_campaign c WHERE c.id = campaign_id) - day_slot,
+          (SELECT vr.attributed_campaign_id IS NULL FROM voting_voter vr WHERE vr.id = voter_id)
+"""
+
+
+def _vote_insert(
+    *, voter_id: int, slug: str, entry_id: int, at: datetime, ip, user_agent, device_id
+) -> VoteResult | None:
+    """The vote in one INSERT when it is plainly allowed; None when it is not that simple."""
+    ops = connection.ops
+    # PostgreSQL types a bare parameter in a SELECT list as text, which an inet column
+    # does not take without a cast; SQLite stores the text as it is.
+    ip_sql = "CAST(%(ip)s AS inet)" if connection.vendor == "postgresql" else "%(ip)s"
+    params = {
+        "voter": voter_id,
+        "entry": entry_id,
+        "slug": slug,
+        "day": ops.adapt_datefield_value(timezone.localdate(at)),
+        "at": ops.adapt_datetimefield_value(at),
+        "ip": ip,
+        "user_agent": user_agent[:300],
+        "device_id": device_id[:100],
+    }
+    # One statement in autocommit: no BEGIN and COMMIT round trips on the hot path.
+    with connection.cursor() as cursor:
+        cursor.execute(_VOTE_INSERT_SQL.format(ip=ip_sql), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    vote_id, campaign_id, remaining, unattributed = row
+    if unattributed:
+        # The voter's first vote attributes them (see vote_cast), right after it rather
+        # than in one transaction with it: should the process die in between, the vote
+        # stands and the voter's next vote attributes them.
+        Voter.objects.filter(pk=voter_id, attributed_campaign__isnull=True).update(
+            attributed_campaign_id=campaign_id
+        )
+    return VoteResult(vote_id=vote_id, remaining_today=remaining)
+
+
+def vote_cast_by_id(
+    *, voter_id: int, slug: str, entry_id: int, ip: str | None, user_agent: str, device_id: str
+) -> VoteResult:
+    """The API's vote for entry ``entry_id`` of campaign ``slug``: ``vote_cast``'s rules
+    and answers, in one statement when the vote is plainly allowed (the common case)."""
+    at = timezone.now()
+    fingerprint = {"ip": ip, "user_agent": user_agent, "device_id": device_id}
+    fast = _vote_insert(
+        voter_id=voter_id,
+        slug=checked_slug(slug),
+        entry_id=checked_id(entry_id),
+        at=at,
+        **fingerprint,
+    )
+    if fast is not None:
+        return fast
+    entry = entry_get_for_vote(slug=slug, entry_id=entry_id)
+    return vote_cast(voter=Voter.objects.get(pk=voter_id), entry=entry, at=at, **fingerprint)
 
 
 def vote_invalidate(*, vote_ids: Iterable[int], actor, reason: str) -> int:

@@ -12,6 +12,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from .api_support import client_ip
+from .authentication import VoterPrincipal
 from .phones import phone_normalize
 
 
@@ -46,8 +47,9 @@ class _PhoneThrottle(_Throttle):
 
 class _VoterThrottle(_Throttle):
     def get_cache_key(self, request, view):
-        voter = getattr(request.user, "voter", None)
-        return self._key(str(voter.pk)) if voter is not None else None
+        if not isinstance(request.user, VoterPrincipal):
+            return None
+        return self._key(str(request.user.pk))
 
 
 class OtpPhoneThrottle(_PhoneThrottle):

@@ -115,6 +115,14 @@ else:
     # 100,000 new users compiling added 1-2 s to each query that runs in about 1 s
     # without it (bench/bench_reports.py). https://www.postgresql.org/docs/15/jit-decision.html
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # Server-side parameters, and psycopg prepares a statement the fifth time a
+    # connection runs it: PostgreSQL then skips parsing and planning the API's hot
+    # queries (the vote's INSERT, the token lookup), about a third of its CPU per vote
+    # (bench/bench_votes.py). Behind PgBouncer in transaction mode this needs
+    # max_prepared_statements (PgBouncer >= 1.21); DATABASE_PREPARED_STATEMENTS=0 turns it off.
+    # https://docs.djangoproject.com/en/5.2/ref/databases/#server-side-parameters-binding
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------

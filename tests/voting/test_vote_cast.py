@@ -36,7 +36,7 @@ def test_vote_is_recorded_with_fingerprint_and_local_day(voter, entries):
         voter=voter, entry=entries[0], at=at, ip="10.0.0.1", user_agent="UA", device_id="dev-1"
     )
     vote = Vote.objects.get()
-    assert result.vote == vote
+    assert result.vote_id == vote.pk
     assert result.remaining_today == 2
     assert vote.day == (at + timedelta(hours=8)).date()
     assert (vote.ip, vote.user_agent, vote.device_id) == ("10.0.0.1", "UA", "dev-1")
@@ -77,7 +77,7 @@ def test_custom_policy_allows_several_votes_per_entry(voter, entries, campaign):
 
 
 def test_invalidated_vote_frees_its_slot(voter, entries, ops_user):
-    vote = vote_cast(voter=voter, entry=entries[0]).vote
+    vote = Vote.objects.get(pk=vote_cast(voter=voter, entry=entries[0]).vote_id)
     assert vote_invalidate(vote_ids=[vote.pk], actor=ops_user, reason="test") == 1
     vote_cast(voter=voter, entry=entries[0])
     assert Vote.objects.filter(status="valid").count() == 1
@@ -144,7 +144,7 @@ def test_first_vote_attribution_is_set_once(voter, entries):
 
 
 def test_invalidation_needs_a_reason(voter, entries, ops_user):
-    vote = vote_cast(voter=voter, entry=entries[0]).vote
+    vote = Vote.objects.get(pk=vote_cast(voter=voter, entry=entries[0]).vote_id)
     with pytest.raises(errors.DomainError):
         vote_invalidate(vote_ids=[vote.pk], actor=ops_user, reason="  ")
     vote.refresh_from_db()
