@@ -173,6 +173,11 @@ RETURNING id, campaign_id,
           (SELECT vr.attributed_campaign_id IS NULL FROM voting_voter vr WHERE vr.id = voter_id)
 """
 
+_VOTER_ATTRIBUTE_SQL = """
+UPDATE voting_voter SET attributed_campaign_id = %s
+WHERE id = %s AND attributed_campaign_id IS NULL
+"""
+
 
 def _vote_insert(
     *, voter_id: int, slug: str, entry_id: int, at: datetime, ip, user_agent, device_id
@@ -202,10 +207,10 @@ def _vote_insert(
     if unattributed:
         # The voter's first vote attributes them (see vote_cast), right after it rather
         # than in one transaction with it: should the process die in between, the vote
-        # stands and the voter's next vote attributes them.
-        Voter.objects.filter(pk=voter_id, attributed_campaign__isnull=True).update(
-            attributed_campaign_id=campaign_id
-        )
+        # stands and the voter's next vote attributes them. Written out like the INSERT:
+        # through the ORM this UPDATE cost more CPU than the vote.
+        with connection.cursor() as cursor:
+            cursor.execute(_VOTER_ATTRIBUTE_SQL, [campaign_id, voter_id])
     return VoteResult(vote_id=vote_id, remaining_today=remaining)
 
 
