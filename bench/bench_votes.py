@@ -73,14 +73,15 @@ ENTRIES = 30
 CAMPAIGN_SLUG = "bench-votes"
 
 WORKER_CHOICE = """\
-Why 2 gthread workers x 16 threads on 2 cores (measured with this script, vote req/s:
-sync 2 or 4 workers 63-65; gthread 2x4 102, 2x8 99-129, 3x8 122, 4x4 114, 2x32 129,
-2x16 135-180): a vote waits on five PostgreSQL round trips, during which its thread
-releases the GIL, so threads overlap those waits while two processes keep both cores
-busy with Python. 2 x 16 gives each of the 32 connections a thread, so no request queues
-in gunicorn while others wait on the database; more threads only add GIL contention
-(the CPU per vote rises). Sync workers keep no connection alive (a new TCP connection
-per request) and leave their core idle during every round trip."""
+Why 2 gthread workers x 16 threads on 2 cores: a request waits on PostgreSQL (a vote:
+the connection's health check, the token, the INSERT) and Redis (the throttle), and its
+thread releases the GIL meanwhile, so threads overlap those waits while two processes
+keep both cores busy; sync workers keep no connection alive and leave their core idle
+during every round trip (65 votes/s when a vote was seven statements, against 135-180 for
+2 x 16). Measured again once a vote was two statements (vote req/s, c/b; the machine's
+load moves each figure by about 20 %): 2 x 16 378-431, 0.55-0.56; 4 x 8 514, 0.57;
+6 x 4 445-560, 0.53-0.59; 8 x 2 435, 0.57. No layout is clearly better, and 2 x 16 gives
+each of the 32 connections a thread."""
 
 
 # --- Tools ----------------------------------------------------------------------------------
