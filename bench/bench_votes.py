@@ -318,6 +318,18 @@ def cpu_seconds(pids: list[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """CPU of a process and its children, those that exited included: PostgreSQL's
+    autovacuum workers come and go within a slice, and a reaped child's CPU moves into
+    its parent's cutime and cstime."""
+    try:
+        fields = Path(f"/proc/{root}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    reaped = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")  # cutime, cstime
+    return cpu_seconds([root, *children(root)]) + reaped
+
+
 @dataclass
 class CpuMeter:
     """CPU spent by the gunicorn workers and by the PostgreSQL server (when we started
@@ -329,11 +341,11 @@ class CpuMeter:
     redis: int
 
     def read(self) -> tuple[float, float | None, float]:
-        app = cpu_seconds(children(self.gunicorn_master))
+        app = tree_cpu_seconds(self.gunicorn_master) - cpu_seconds([self.gunicorn_master])
         cache = cpu_seconds([self.redis])
         if self.postmaster is None:
             return app, None, cache
-        return app, cpu_seconds([self.postmaster, *children(self.postmaster)]), cache
+        return app, tree_cpu_seconds(self.postmaster), cache
 
 
 # --- gunicorn and wrk -----------------------------------------------------------------------
