@@ -79,6 +79,16 @@ class Entry(models.Model):
     def clean(self) -> None:
         if self.round_id and self.campaign_id and self.round.campaign_id != self.campaign_id:
             raise ValidationError({"round": _("This round belongs to another campaign.")})
+        if (
+            self.pk
+            and self.campaign_id
+            and self.votes.exclude(campaign_id=self.campaign_id).exists()
+        ):
+            # Votes count in their campaign's leaderboards and reports: an entry that has
+            # them stays where it was voted for.
+            raise ValidationError(
+                {"campaign": _("This entry has votes in its campaign: it cannot move to another.")}
+            )
 
     @property
     def school_id(self) -> int:

@@ -151,3 +151,28 @@ def test_an_intern_cannot_download_another_schools_poster(ambassador_client, sch
     assert response.status_code in (403, 404)
     other.refresh_from_db()
     assert not other.poster
+
+
+def test_an_entry_with_votes_cannot_move_to_another_campaign(ops_client, campaign, school_a):
+    from tests.factories import VoterFactory
+    from tests.helpers import page_says
+    from voting.models import Vote
+    from voting.services import vote_cast
+
+    entry = EntryFactory(campaign=campaign, status=Entry.Status.APPROVED)
+    other = CampaignFactory(pilot__school=school_a, slug="run-b")
+    change = reverse("admin:voting_entry_change", args=[entry.pk])
+    moved = form_data(other, name=entry.name, status=entry.status)
+    # Without votes it may move (a contestant filed under the wrong campaign)...
+    response = ops_client.post(change, moved)
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert entry.campaign == other
+    # ...with votes it stays, and the page says why; nothing is written.
+    vote_cast(voter=VoterFactory(), entry=entry)
+    response = ops_client.post(change, form_data(campaign, name=entry.name, status=entry.status))
+    assert response.status_code == 200
+    assert page_says(response, "This entry has votes in its campaign: it cannot move to another.")
+    entry.refresh_from_db()
+    assert entry.campaign == other
+    assert Vote.objects.get().campaign == other
