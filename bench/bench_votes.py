@@ -15,7 +15,8 @@ Measures in one run, each case for ``--duration`` seconds (default 20) at
     them to the campaign, as for a new voter who came without a referral.
 
 (a) and (b) exist only in the benchmark's URLs (bench/votes/). It prints requests/s, p50
-and p99 of each, the ratios c/b and c/a, how many queries one request of (b) and (c)
+and p99 of each, the ratios c/b and c/a (and b/c by CPU per request, which other load
+on the machine moves less), how many queries one request of (b) and (c)
 makes, the CPU one request costs gunicorn, PostgreSQL and Redis, then checks the database:
 no voter over the daily or the per-entry limit, every 201 wrk received has its stored
 valid vote (none lost), and the stored valid votes are exactly the 201s the server sent
@@ -426,6 +427,10 @@ class Load:
             return None
         return 1000 * sum(spent) / self._sum("requests")
 
+    def cpu_ms_per_request_total(self) -> float | None:
+        parts = [self.cpu_ms_per_request(kind) for kind in ("cpu_app", "cpu_db", "cpu_cache")]
+        return None if None in parts else sum(parts)
+
     @property
     def failed(self) -> int:
         return self._sum("other") + self._sum("socket_errors")
@@ -750,6 +755,13 @@ def main() -> int:
         )
     ratio_b, ratio_a = vote.rate / baseline.rate, vote.rate / bare.rate
     print(f"c/b = {ratio_b:.2f}   c/a = {ratio_a:.2f}")
+    cpu_b, cpu_c = baseline.cpu_ms_per_request_total(), vote.cpu_ms_per_request_total()
+    if cpu_b and cpu_c:
+        # What the rates would give on a machine of their own: less moved by other load.
+        print(
+            f"by CPU per request (web + PostgreSQL + Redis): (b) {cpu_b:.2f} ms, (c) {cpu_c:.2f} "
+            f"ms, b/c = {cpu_b / cpu_c:.2f}"
+        )
     if os.getloadavg()[0] > (os.cpu_count() or 1) + 1:
         print(
             f"note: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: other "
