@@ -182,6 +182,7 @@ class ReportAdmin(SchoolScopedAdmin):
             extra_context.update(
                 report_data=data,
                 verdict=verdict_label(data.get("verdict", {}).get("decision")),
+                verdict_reasons=exports.verdict_reasons(data.get("verdict", {})),
                 charts=charts.all_charts(data) if report.status == Report.Status.DONE else [],
                 in_progress=report.status in (Report.Status.PENDING, Report.Status.RUNNING),
                 export_xlsx=reverse("admin:reports_report_export", args=[report.pk, "xlsx"]),

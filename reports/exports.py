@@ -15,6 +15,15 @@ def _dataset(title: str, headers: list[str], rows: list[list[Any]]) -> tablib.Da
     return data
 
 
+def verdict_reasons(verdict: dict) -> list[str]:
+    """The verdict's reasons in the reader's language; reports stored before reasons were
+    kept as messages show their English sentences."""
+    messages = verdict.get("reason_messages")
+    if messages is None:
+        return verdict.get("reasons", [])
+    return [_(m["msgid"]) % m["params"] for m in messages]
+
+
 def summary_rows(report: dict) -> list[list[Any]]:
     cost = report.get("cost", {})
     retention = report.get("retention", {})
@@ -41,7 +50,7 @@ def summary_rows(report: dict) -> list[list[Any]]:
     rows.append(["cost.cost_per_retained_user.basis", per_retained.get("basis")])
     verdict = report.get("verdict", {})
     rows.append(["verdict", verdict.get("decision")])
-    rows.extend([["verdict.reason", reason] for reason in verdict.get("reasons", [])])
+    rows.extend([["verdict.reason", reason] for reason in verdict_reasons(verdict)])
     return rows
 
 

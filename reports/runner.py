@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from ambassadors.selectors import ambassador_names, labour_cost
 from campaigns.models import Campaign, Pilot
@@ -62,8 +63,27 @@ def retention_json(counts: dict, total: int) -> dict:
 @dataclass
 class Verdict:
     decision: str  # replicate | improve | stop
-    reasons: list[str]
+    # Each reason as a message id with its parameters (``reason_messages`` in the stored
+    # report), so the report page shows it in the reader's language; ``reasons`` are the
+    # same sentences in English, for the JSON of ``campaign_report`` and the exports.
+    messages: list[dict[str, Any]]
     numbers: dict[str, Any]
+
+    @property
+    def reasons(self) -> list[str]:
+        return [m["msgid"] % m["params"] for m in self.messages]
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "decision": self.decision,
+            "reasons": self.reasons,
+            "reason_messages": self.messages,
+            "numbers": self.numbers,
+        }
+
+
+def _reason(msgid: str, **params: Any) -> dict[str, Any]:
+    return {"msgid": msgid, "params": params}
 
 
 def decide(
@@ -86,28 +106,42 @@ def decide(
         "target_min_d7_retention": None if target_d7 is None else float(target_d7),
         "new_users": new_users,
     }
-    reasons: list[str] = []
+    reasons: list[dict[str, Any]] = []
     if new_users == 0:
-        return Verdict("stop", ["The campaign brought no new users."], numbers)
+        nobody = _reason(gettext_noop("The campaign brought no new users."))
+        return Verdict("stop", [nobody], numbers)
     if cost_per_retained is None:
-        return Verdict("stop", [f"No new user was retained ({basis})."], numbers)
+        nobody = _reason(gettext_noop("No new user was retained (%(basis)s)."), basis=basis)
+        return Verdict("stop", [nobody], numbers)
 
     cost_ok = target_cost is not None and cost_per_retained <= target_cost
     if target_cost is None:
-        reasons.append("No cost target is set for the pilot.")
+        reasons.append(_reason(gettext_noop("No cost target is set for the pilot.")))
     else:
         reasons.append(
-            f"Cost per retained user ({basis}) ¥{money(cost_per_retained)} "
-            f"{'≤' if cost_ok else '>'} target ¥{money(target_cost)}."
+            _reason(
+                gettext_noop(
+                    "Cost per retained user (%(basis)s) ¥%(cost)s %(compared)s target ¥%(target)s."
+                ),
+                basis=basis,
+                cost=str(money(cost_per_retained)),
+                compared="≤" if cost_ok else ">",
+                target=str(money(target_cost)),
+            )
         )
     d7_ok = target_d7 is not None and d7_rate is not None and d7_rate >= float(target_d7)
     if target_d7 is None:
-        reasons.append("No D7 retention target is set for the pilot.")
+        reasons.append(_reason(gettext_noop("No D7 retention target is set for the pilot.")))
     elif d7_rate is None:
-        reasons.append("D7 retention is not measurable yet.")
+        reasons.append(_reason(gettext_noop("D7 retention is not measurable yet.")))
     else:
         reasons.append(
-            f"D7 retention {d7_rate:.1%} {'≥' if d7_ok else '<'} target {float(target_d7):.1%}."
+            _reason(
+                gettext_noop("D7 retention %(rate)s %(compared)s target %(target)s."),
+                rate=f"{d7_rate:.1%}",
+                compared="≥" if d7_ok else "<",
+                target=f"{float(target_d7):.1%}",
+            )
         )
     if cost_ok and d7_ok:
         return Verdict("replicate", reasons, numbers)
@@ -158,11 +192,7 @@ class CampaignReport:
             "new_users_by_channel": self.new_users_by_channel,
             "retention": self.retention,
             "cost": self.cost,
-            "verdict": {
-                "decision": self.verdict.decision,
-                "reasons": self.verdict.reasons,
-                "numbers": self.verdict.numbers,
-            },
+            "verdict": self.verdict.as_data(),
             "by_channel": self.by_channel,
             "by_ambassador": self.by_ambassador,
             "daily_votes": self.daily_votes,
@@ -414,11 +444,7 @@ class PilotReportRunner:
                     "mature": retention[basis]["mature"],
                 },
             },
-            "verdict": {
-                "decision": verdict.decision,
-                "reasons": verdict.reasons,
-                "numbers": verdict.numbers,
-            },
+            "verdict": verdict.as_data(),
         }
 
 

@@ -5,6 +5,7 @@ import io
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from reports.models import Report
 from reports.services import report_generate
@@ -86,3 +87,29 @@ def test_ambassador_reads_own_school_report_but_not_others(client, campaign, sch
         reverse("admin:reports_report_export", args=[own.pk, "xlsx"])
     ).status_code in (403, 404)
     assert client.get(reverse("admin:reports_report_add")).status_code == 403
+
+
+def test_verdict_reasons_read_in_the_pages_language(ops_client, campaign):
+    from tests.helpers import page_says
+
+    report = report_generate(report_id=Report.objects.create(campaign=campaign).pk)
+    change = reverse("admin:reports_report_change", args=[report.pk])
+    # Each stored reason is a message; the English sentences stay in the JSON.
+    messages = report.data["verdict"]["reason_messages"]
+    assert messages and len(messages) == len(report.data["verdict"]["reasons"])
+    page = ops_client.get(change)  # zh-hans by default
+    english = escape(report.data["verdict"]["reasons"][0])
+    first = messages[0]
+    assert page_says(page, first["msgid"], **first["params"])
+    assert english not in page.content.decode()
+    english_page = ops_client.get(change, HTTP_ACCEPT_LANGUAGE="en")
+    assert english in english_page.content.decode()
+
+
+def test_reports_stored_before_reason_messages_show_their_english(ops_client, campaign):
+    report = report_generate(report_id=Report.objects.create(campaign=campaign).pk)
+    legacy = {**report.data, "verdict": {**report.data["verdict"]}}
+    del legacy["verdict"]["reason_messages"]
+    Report.objects.filter(pk=report.pk).update(data=legacy)
+    page = ops_client.get(reverse("admin:reports_report_change", args=[report.pk]))
+    assert escape(legacy["verdict"]["reasons"][0]) in page.content.decode()
