@@ -55,6 +55,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import ExtractMinute, Floor, TruncHour
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from campaigns.audit import audit_record
 from campaigns.errors import DomainError
@@ -892,6 +893,22 @@ def fraud_flag_confirm(*, flag_id: int, actor: Any, reason: str) -> int:
         flag.reviewed_at = timezone.now()
         flag.review_note = reason
         flag.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+        # One farm raises several flags over the same votes (its phone, its script's
+        # user agent). An open flag left without a valid suspect vote has nothing more
+        # to review: it is confirmed with this one. One with valid votes left stays open.
+        covered = list(
+            FraudFlag.objects.filter(status=FraudFlag.Status.OPEN, votes__in=vote_ids)
+            .exclude(votes__status=Vote.Status.VALID)
+            .values_list("pk", flat=True)
+            .distinct()
+        )
+        FraudFlag.objects.filter(pk__in=covered, status=FraudFlag.Status.OPEN).update(
+            status=FraudFlag.Status.CONFIRMED,
+            reviewed_by=flag.reviewed_by,
+            reviewed_at=flag.reviewed_at,
+            review_note=gettext("Confirmed with fraud flag #%(flag)s: %(reason)s")
+            % {"flag": flag.pk, "reason": reason},
+        )
     return n
 
 

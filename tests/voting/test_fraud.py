@@ -580,6 +580,39 @@ def test_confirming_invalidates_the_flags_votes(world, ops_user):
     assert flag.status == "confirmed"
 
 
+def test_confirming_a_flag_closes_the_flags_it_leaves_without_valid_votes(world, ops_user):
+    # A scripted farm: one phone, one user agent, accounts created together from one IP:
+    # a device flag and a user-agent flag over the same votes.
+    start = world.now - timedelta(hours=2, minutes=30)
+    script = "python-requests/2.31.0"
+    for i in range(6):
+        voter = world.voter(start + timedelta(minutes=i))
+        world.vote(
+            voter,
+            world.entries[i % 2],
+            start + timedelta(minutes=i + 2),
+            user_agent=script,
+            device_id="farm-phone",
+        )
+    scan(world)
+    device = FraudFlag.objects.get(kind="device_cluster")
+    agent = FraudFlag.objects.get(kind="user_agent_cluster")
+    assert set(device.votes.all()) == set(agent.votes.all())
+    # An unrelated open flag, and one sharing a vote but keeping a valid one of its own.
+    unrelated = FraudFlag.objects.create(campaign=world.campaign, kind="burst", key="other")
+    unrelated.votes.add(world.vote(world.voter(start), world.entries[2], start))
+    partly = FraudFlag.objects.create(campaign=world.campaign, kind="burst", key="partly")
+    partly.votes.add(device.votes.first(), world.vote(world.voter(start), world.entries[2], start))
+
+    assert fraud.fraud_flag_confirm(flag_id=device.pk, actor=ops_user, reason="刷票") == 6
+
+    agent.refresh_from_db()
+    assert (agent.status, agent.reviewed_by) == ("confirmed", ops_user)
+    assert f"#{device.pk}" in agent.review_note and "刷票" in agent.review_note
+    assert FraudFlag.objects.get(pk=unrelated.pk).status == "open"
+    assert FraudFlag.objects.get(pk=partly.pk).status == "open"
+
+
 # --- Admin --------------------------------------------------------------------------------
 
 
