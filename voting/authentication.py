@@ -35,7 +35,7 @@ class VoterPrincipal:
     def voter(self) -> Voter:
         try:
             return Voter.objects.get(pk=self.identity.voter_id)
-        except Voter.DoesNotExist:  # deleted by staff since the token was cached
+        except Voter.DoesNotExist:  # deleted by staff (tokens and all) since authenticating
             raise exceptions.AuthenticationFailed("Invalid or revoked token.") from None
 
 
