@@ -503,10 +503,9 @@ def bench_report(ids: dict, *, with_plans: bool) -> list[dict]:
     show_queries("report", report_queries, with_plans=with_plans)
     if with_plans:
         print("\nhand-written SQL:")
-        with connection.cursor() as cursor:
-            print(
-                "    " + explain(cursor.mogrify(HAND_RETENTION_SQL, params)).replace("\n", "\n    ")
-            )
+        # compose_sql, not cursor.mogrify: the connection binds parameters server-side.
+        sql = connection.ops.compose_sql(HAND_RETENTION_SQL, params)
+        print("    " + explain(sql).replace("\n", "\n    "))
     return [
         {
             "case": "(a) report vs hand SQL D1/D7/D30",
@@ -594,9 +593,8 @@ def bench_leaderboard(ids: dict, *, with_plans: bool) -> list[dict]:
     show_queries("refresh", refresh_queries, with_plans=with_plans)
     if with_plans:
         print("\nraw GROUP BY:")
-        with connection.cursor() as cursor:
-            sql = cursor.mogrify(BOUND_STANDINGS_SQL, {"round": ids["round"]})
-            print("    " + explain(sql).replace("\n", "\n    "))
+        sql = connection.ops.compose_sql(BOUND_STANDINGS_SQL, {"round": ids["round"]})
+        print("    " + explain(sql).replace("\n", "\n    "))
     return [
         {
             "case": "(b) leaderboard refresh vs GROUP BY",

@@ -1,7 +1,6 @@
 """Reads of the voting app."""
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Max, Q, QuerySet
 
 from campaigns.models import Prize, Round
 
@@ -9,40 +8,55 @@ from .models import Entry, LeaderboardSnapshot, Vote
 
 
 def round_standings(*, round_id: int) -> list[dict]:
-    """Approved entries of a round ranked by valid votes, in one query.
+    """Approved entries of a round ranked by valid votes.
 
     A tie goes to the entry that reached its count first: the one whose latest valid
     vote is older. Entries without votes follow, oldest entry first.
 
-    Counted per entry by subqueries that read only the index on (entry, status, cast_at)
-    (``vote_entry_cast_idx``: COUNT(*) and the newest cast_at, index-only scans), not by
-    joining every vote to its entry and grouping: on PostgreSQL the join reads each vote
-    row and cannot run in parallel (an outer join), which made a refresh of 1,000,000
-    votes about twice as slow as a bare GROUP BY over them (bench/bench_reports.py).
+    The votes are counted by one GROUP BY over the round's valid votes, which PostgreSQL
+    runs as a parallel scan whatever state the table is in: the shape of the lower bound
+    in bench/bench_reports.py. Per-entry subqueries over the (entry, status, cast_at)
+    index were as fast only while the visibility map covered the table; on freshly
+    written pages each index-only scan turned into heap visits, about 8x slower.
     """
-    valid_votes = Vote.objects.filter(entry=OuterRef("pk"), status=Vote.Status.VALID).order_by()
-    rows = (
-        Entry.objects.filter(round_id=round_id, status=Entry.Status.APPROVED)
-        .annotate(
-            n_votes=Coalesce(
-                Subquery(valid_votes.values("entry").annotate(n=Count("*")).values("n")), 0
-            ),
-            reached_at=Subquery(valid_votes.order_by("-cast_at").values("cast_at")[:1]),
+    counted = (
+        Vote.objects.filter(
+            status=Vote.Status.VALID,
+            entry__round_id=round_id,
+            entry__status=Entry.Status.APPROVED,
         )
-        .order_by("-n_votes", "reached_at", "id")
-        .values_list("id", "name", "n_votes")
+        .order_by()
+        .values("entry_id")
+        .annotate(n=Count("*"), reached_at=Max("cast_at"))
     )
+    votes = {row["entry_id"]: (row["n"], row["reached_at"]) for row in counted}
+    entries = (
+        Entry.objects.filter(round_id=round_id, status=Entry.Status.APPROVED)
+        .order_by()  # ranked below; the model's ordering would join campaign and round
+        .values_list("id", "name")
+    )
+
+    def standing(entry: tuple[int, str]) -> tuple:
+        n, reached_at = votes.get(entry[0], (0, None))
+        # Entries without votes (no reached_at) compare only among themselves: by id.
+        return (-n, reached_at is None, reached_at, entry[0])
+
+    ranked = sorted(entries, key=standing)
     return [
-        {"rank": rank, "entry_id": entry_id, "name": name, "votes": n_votes}
-        for rank, (entry_id, name, n_votes) in enumerate(rows, start=1)
+        {"rank": rank, "entry_id": entry_id, "name": name, "votes": votes.get(entry_id, (0,))[0]}
+        for rank, (entry_id, name) in enumerate(ranked, start=1)
     ]
 
 
-def leaderboard_latest(*, round_id: int) -> LeaderboardSnapshot | None:
-    """The final standing once frozen, otherwise the newest snapshot."""
+def leaderboard_latest(
+    *, round_id: int, deferred: tuple[str, ...] = ()
+) -> LeaderboardSnapshot | None:
+    """The final standing once frozen, otherwise the newest snapshot (``deferred`` fields
+    are read when first used)."""
     return (
         LeaderboardSnapshot.objects.filter(round_id=round_id)
         .order_by("-is_final", "-computed_at")
+        .defer(*deferred)
         .first()
     )
 

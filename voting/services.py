@@ -294,8 +294,16 @@ def leaderboard_snapshot_create(*, round_id: int, final: bool = False) -> Leader
     if frozen:
         return frozen
     standings = round_standings(round_id=round_id)
-    latest = leaderboard_latest(round_id=round_id)
-    if latest and latest.standings == standings and (latest.is_final or not final):
+    total = sum(row["votes"] for row in standings)
+    # The latest standing's JSON (one row per entry) is read only when its total matches:
+    # after new votes it cannot be equal.
+    latest = leaderboard_latest(round_id=round_id, deferred=("standings",))
+    if (
+        latest
+        and latest.total_votes == total
+        and latest.standings == standings
+        and (latest.is_final or not final)
+    ):
         return latest
     try:
         with transaction.atomic():
@@ -303,7 +311,7 @@ def leaderboard_snapshot_create(*, round_id: int, final: bool = False) -> Leader
                 campaign=round_.campaign,
                 round=round_,
                 computed_at=timezone.now(),
-                total_votes=sum(row["votes"] for row in standings),
+                total_votes=total,
                 is_final=final,
                 standings=standings,
             )
