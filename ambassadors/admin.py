@@ -3,13 +3,12 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from campaigns.admin_spreadsheets import RosterImportExportMixin
-from campaigns.codes import new_code
-from campaigns.privacy import mask_phone
+from ambassadors.models import Ambassador, WorkLog
+from campaigns.rosters.admin import RosterImportExportMixin
 from campaigns.rules import is_ops
 from campaigns.scoping import SchoolScopedAdmin
-
-from .models import Ambassador, WorkLog
+from core.codes import new_code
+from core.privacy import mask_phone
 
 RelatedOnly = admin.RelatedOnlyFieldListFilter
 

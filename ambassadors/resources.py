@@ -10,24 +10,22 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
-from campaigns.codes import new_code
-from campaigns.imports import RosterResource, StudentIds
-from campaigns.privacy import mask_phone
+from ambassadors.models import Ambassador, WorkLog
+from campaigns.rosters.pipeline import RosterResource, StudentIds
 from campaigns.rules import is_ops
-from campaigns.spreadsheets import (
-    CellError,
+from core.codes import new_code
+from core.phones import InvalidPhone, phone_normalize
+from core.privacy import mask_phone
+from core.spreadsheets.cleaners import (
     clean_bool,
     clean_choice,
     clean_date,
     clean_decimal,
     clean_student_id,
     clean_text,
-    column,
-    header_key,
 )
-from voting.phones import InvalidPhone, phone_normalize
-
-from .models import Ambassador, WorkLog
+from core.spreadsheets.headers import column, header_key
+from core.spreadsheets.sheet import CellError
 
 ROLE_OPTIONS = {
     "lead": Ambassador.Role.LEAD,

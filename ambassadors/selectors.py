@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.db.models import DecimalField, ExpressionWrapper, F, Sum
 
-from .models import Ambassador, WorkLog
+from ambassadors.models import Ambassador, WorkLog
 
 ZERO = Decimal("0.00")
 

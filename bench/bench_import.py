@@ -74,10 +74,12 @@ def main() -> None:
         from django.db import transaction
 
         from ambassadors.models import Ambassador
-        from campaigns.codes import new_code
-        from campaigns.imports import import_scope_build, roster_import_dataset
         from campaigns.models import School
-        from campaigns.spreadsheets import read_sheet, sheet_to_dataset, stash_dumps, stash_loads
+        from campaigns.rosters.pipeline import import_scope_build
+        from campaigns.rosters.service import roster_import_dataset
+        from core.codes import new_code
+        from core.spreadsheets.reading import read_sheet
+        from core.spreadsheets.stash import sheet_to_dataset, stash_dumps, stash_loads
         from tests.spreadsheet_files import ambassador_rows, xlsx
 
         school, _ = School.objects.get_or_create(slug="bench-school", defaults={"name": "复旦大学"})
@@ -160,8 +162,9 @@ def main() -> None:
 
 
 def _unchanged(rows: int, data: bytes, scope) -> None:
-    from campaigns.imports import roster_import_dataset
-    from campaigns.spreadsheets import read_sheet, sheet_to_dataset, stash_dumps, stash_loads
+    from campaigns.rosters.service import roster_import_dataset
+    from core.spreadsheets.reading import read_sheet
+    from core.spreadsheets.stash import sheet_to_dataset, stash_dumps, stash_loads
 
     stash = stash_dumps(read_sheet(data))
     for dry_run in (True, False):

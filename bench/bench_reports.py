@@ -454,7 +454,7 @@ def bench_report(ids: dict, *, with_plans: bool) -> list[dict]:
 
     from campaigns.models import Campaign
     from reports.runner import GROUPS, CampaignReportRunner
-    from voting import selectors_metrics as metrics
+    from voting.selectors import metrics
 
     campaign = Campaign.objects.select_related("pilot__school").get(pk=ids["campaign"])
     runner = CampaignReportRunner(campaign, now=NOW)
@@ -540,7 +540,7 @@ def bench_leaderboard(ids: dict, *, with_plans: bool) -> list[dict]:
     from django.db import connection, reset_queries
 
     from voting.models import Entry, LeaderboardSnapshot, Vote
-    from voting.services import leaderboard_refresh_campaign
+    from voting.services.leaderboards import leaderboard_refresh_campaign
 
     extra = {"n": 0}
     popular = (

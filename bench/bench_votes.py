@@ -170,10 +170,10 @@ def seed(*, voters: int) -> Seeded:
     from django.db import transaction
     from django.utils import timezone
 
-    from campaigns.codes import new_code
     from campaigns.models import Campaign, Pilot, Round, School
+    from core.codes import new_code
     from voting.models import Entry, Voter, VoterToken
-    from voting.services_auth import voter_token_issue
+    from voting.services.sign_in import voter_token_issue
 
     now = timezone.now()
     today = timezone.localdate()

@@ -32,7 +32,7 @@ from campaigns.models import Campaign  # noqa: E402
 from reports.models import Report  # noqa: E402
 from reports.services import report_request  # noqa: E402
 from voting.models import Entry, LeaderboardSnapshot, Vote, Voter  # noqa: E402
-from voting.services_auth import voter_token_issue  # noqa: E402
+from voting.services.sign_in import voter_token_issue  # noqa: E402
 
 STATE = Path(settings.VAR_DIR) / "smoke.json"
 

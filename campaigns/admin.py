@@ -8,10 +8,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from .admin_spreadsheets import XLSX_TYPE, RosterImportExportMixin
-from .models import (
+from campaigns.models import (
     AuditLog,
     Campaign,
     Expense,
@@ -22,9 +20,10 @@ from .models import (
     School,
     StaffPhone,
 )
-from .rules import is_ops, user_school_id
-from .scoping import ReadOnlyAdmin, SchoolScopedAdmin, ScopedInlineMixin, progress_html
-from .services import (
+from campaigns.rosters.admin import XLSX_TYPE, RosterImportExportMixin
+from campaigns.rules import is_ops, user_school_id
+from campaigns.scoping import ReadOnlyAdmin, SchoolScopedAdmin, ScopedInlineMixin, progress_html
+from campaigns.services import (
     POLICY_FIELDS,
     campaign_policy_frozen,
     campaign_record_frozen_change,
@@ -220,7 +219,8 @@ class CampaignAdmin(SchoolScopedAdmin):
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "voting_starts_at"
     inlines = [RoundInline, PrizeInline]
-    actions = ["refresh_leaderboards"]
+    # voting/admin/leaderboards.py adds "Refresh leaderboards now" (the voting app is above).
+    actions: list = []
     fieldsets = [
         (None, {"fields": ["pilot", "kind", "title", "slug", "status", "rules"]}),
         (
@@ -270,25 +270,6 @@ class CampaignAdmin(SchoolScopedAdmin):
                     "prizes_changed": prizes_changed,
                 },
             )
-
-    @admin.action(description=_("Refresh leaderboards now"), permissions=["view"])
-    def refresh_leaderboards(self, request, queryset):
-        from celery import current_app
-
-        ids = list(queryset.values_list("pk", flat=True))
-        for pk in ids:
-            # By name: the campaigns layer does not import the voting app.
-            current_app.send_task("voting.tasks.leaderboard_refresh", args=[pk])
-        self.message_user(
-            request,
-            ngettext(
-                "Leaderboard refresh queued for %(n)d campaign.",
-                "Leaderboard refresh queued for %(n)d campaigns.",
-                len(ids),
-            )
-            % {"n": len(ids)},
-            messages.SUCCESS,
-        )
 
 
 @admin.register(Round)
@@ -440,7 +421,7 @@ class ImportJobAdmin(admin.ModelAdmin):
     def report_view(self, request, object_id: int):
         from django.core.exceptions import PermissionDenied
 
-        from .spreadsheets import Problem, problems_workbook
+        from core.spreadsheets.exports import Problem, problems_workbook
 
         job = self.get_queryset(request).filter(pk=object_id).first()
         if job is None or not self.has_view_permission(request, job):

@@ -9,7 +9,7 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("campaigns")
 
     def ready(self) -> None:
-        from .roles import roles_sync
+        from campaigns.roles import roles_sync
 
         # Once per migrate (dispatch_uid), after Django's own create_permissions.
         post_migrate.connect(roles_sync, dispatch_uid="campaigns.roles_sync")

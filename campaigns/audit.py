@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from .models import AuditLog
+from campaigns.models import AuditLog
 
 
 def audit_record(

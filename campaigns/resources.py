@@ -7,16 +7,10 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
-from .imports import RosterResource
-from .models import Campaign, Expense, Pilot
-from .spreadsheets import (
-    clean_choice,
-    clean_date,
-    clean_decimal,
-    clean_text,
-    column,
-    header_key,
-)
+from campaigns.models import Campaign, Expense, Pilot
+from campaigns.rosters.pipeline import RosterResource
+from core.spreadsheets.cleaners import clean_choice, clean_date, clean_decimal, clean_text
+from core.spreadsheets.headers import column, header_key
 
 CATEGORY_OPTIONS = {
     "奖品": Expense.Category.PRIZES,

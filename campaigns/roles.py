@@ -9,7 +9,7 @@ saw. Django creates permissions in ``post_migrate``; this runs right after it, s
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
-from .rules import AMBASSADOR_GROUP, AMBASSADOR_PERMISSIONS, OPS_GROUP
+from campaigns.rules import AMBASSADOR_GROUP, AMBASSADOR_PERMISSIONS, OPS_GROUP
 
 
 def roles_sync(**kwargs) -> None:

@@ -6,7 +6,7 @@ from django.db.models import Model, QuerySet
 from django.utils.html import format_html
 from rules.contrib.admin import ObjectPermissionsModelAdminMixin
 
-from .rules import is_ops, user_school_id
+from campaigns.rules import is_ops, user_school_id
 
 # From each model to the school that owns its rows (a lookup for .filter()).
 SCHOOL_PATHS: dict[str, str] = {

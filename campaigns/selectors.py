@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
-from .models import Campaign, Expense, Prize
+from campaigns.models import Campaign, Expense, Prize
 
 ZERO = Decimal("0.00")
 

@@ -6,8 +6,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from .audit import audit_record
-from .models import Campaign, Pilot, Prize, Round, School
+from campaigns.audit import audit_record
+from campaigns.models import Campaign, Pilot, Prize, Round, School
 
 # The vote policy: frozen once voting opens (SPEC "Vote policy").
 POLICY_FIELDS = ("votes_per_day", "votes_per_entry_per_day", "school_voters_only")

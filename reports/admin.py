@@ -8,11 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign, Pilot
 from campaigns.scoping import SchoolScopedAdmin, progress_html, scope_queryset
-
-from . import charts, exports
-from .models import Report
-from .runner import pilots_ranked
-from .services import pilot_report_request, report_request
+from reports import charts, exports
+from reports.models import Report
+from reports.runner import pilots_ranked
+from reports.services import pilot_report_request, report_request
 
 RelatedOnly = admin.RelatedOnlyFieldListFilter
 

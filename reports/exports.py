@@ -5,7 +5,7 @@ from typing import Any
 import tablib
 from django.utils.translation import gettext as _
 
-from campaigns.spreadsheets import escape_formula
+from core.spreadsheets.exports import escape_formula
 
 
 def _dataset(title: str, headers: list[str], rows: list[list[Any]]) -> tablib.Dataset:

@@ -24,9 +24,9 @@ from campaigns.selectors import (
     expenses_for_pilot,
     prize_cost_awarded,
 )
-from voting import selectors_metrics as metrics
 from voting.models import Visit
-from voting.selectors import campaign_round_ids, leaderboard_latest
+from voting.selectors import metrics
+from voting.selectors.contest import campaign_round_ids, leaderboard_latest
 
 CENT = Decimal("0.01")
 # New users are counted from the opening of entries until this long after voting closes.

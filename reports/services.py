@@ -7,14 +7,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign, Pilot
-
-from .models import Report
-from .runner import CampaignReportRunner, PilotReportRunner
+from reports.models import Report
+from reports.runner import CampaignReportRunner, PilotReportRunner
 
 
 def report_request(*, campaign: Campaign) -> Report:
     """A pending report, computed by a worker after this transaction commits."""
-    from .tasks import report_generate_task  # tasks import this module at top level
+    from reports.tasks import report_generate_task  # tasks import this module at top level
 
     report = Report.objects.create(campaign=campaign, pilot=campaign.pilot)
     report_generate_task.delay_on_commit(report.pk)
@@ -54,7 +53,7 @@ def report_generate(*, report_id: int) -> Report:
 
 def pilot_report_request(*, pilot: Pilot) -> Report:
     """A pending pilot report (all its campaigns and its whole cost), computed after commit."""
-    from .tasks import report_generate_task  # tasks import this module at top level
+    from reports.tasks import report_generate_task  # tasks import this module at top level
 
     report = Report.objects.create(pilot=pilot)
     report_generate_task.delay_on_commit(report.pk)

@@ -3,10 +3,10 @@ import logging
 from celery import shared_task
 
 from campaigns.models import Campaign
-from voting.services import campaign_close, campaigns_due_for_closing
-
-from .models import Report
-from .services import report_generate, report_request
+from reports.models import Report
+from reports.services import report_generate, report_request
+from voting.selectors.contest import campaigns_due_for_closing
+from voting.services.leaderboards import campaign_close
 
 logger = logging.getLogger(__name__)
 

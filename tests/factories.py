@@ -9,8 +9,8 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from ambassadors.models import Ambassador, WorkLog
-from campaigns.codes import new_code
 from campaigns.models import Campaign, Expense, Pilot, Prize, Round, School
+from core.codes import new_code
 from voting.models import Activity, Entry, Visit, Vote, Voter
 
 

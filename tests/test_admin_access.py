@@ -23,7 +23,7 @@ from tests.factories import (
     WorkLogFactory,
 )
 from voting.models import Entry, LeaderboardSnapshot, Vote, Voter
-from voting.services import leaderboard_refresh_campaign
+from voting.services.leaderboards import leaderboard_refresh_campaign
 
 
 def build_school_world(school: School, tag: str) -> dict:

@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from ambassadors.models import Ambassador
-from campaigns.imports import import_job_execute
 from campaigns.models import AuditLog, ImportJob
-from campaigns.spreadsheets import sheet_from_upload, stash_dumps
+from campaigns.rosters.service import import_job_execute
+from core.spreadsheets.stash import sheet_from_upload, stash_dumps
 from tests.factories import UserFactory
 from tests.helpers import page_text
 from tests.spreadsheet_files import ambassador_rows, csv_bytes, roster_snapshot, xlsx

@@ -11,7 +11,7 @@ import xlrd
 from django.urls import reverse
 
 from ambassadors.models import Ambassador
-from campaigns.spreadsheets import FORMULA_TRIGGERS
+from core.spreadsheets.sheet import FORMULA_TRIGGERS
 from tests.factories import (
     AmbassadorFactory,
     CampaignFactory,
@@ -25,7 +25,7 @@ from tests.factories import (
 from tests.spreadsheet_files import run_import
 from voting.models import Voter
 from voting.resources import VoterResource
-from voting.services import leaderboard_refresh_campaign
+from voting.services.leaderboards import leaderboard_refresh_campaign
 
 pytestmark = pytest.mark.django_db
 

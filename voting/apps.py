@@ -12,7 +12,7 @@ class VotingConfig(AppConfig):
         from django.core import checks
         from PIL import Image
 
-        from .checks import check_shared_cache, check_site_url
+        from voting.checks import check_shared_cache, check_site_url
 
         checks.register(check_site_url, checks.Tags.urls, deploy=True)
         checks.register(check_shared_cache, checks.Tags.caches, deploy=True)

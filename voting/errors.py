@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.errors import DomainError
+from core.errors import DomainError
 
 
 class CampaignClosed(DomainError):
@@ -61,12 +61,6 @@ class SubmissionsClosed(DomainError):
     code = "submissions_closed"
     status = 409
     default_message = _("This campaign is not accepting entries now.")
-
-
-class InvalidImage(DomainError):
-    code = "invalid_image"
-    status = 400
-    default_message = _("Upload a JPEG, PNG or WebP photo.")
 
 
 class PosterUnavailable(DomainError):

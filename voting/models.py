@@ -8,7 +8,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from campaigns.privacy import mask_phone
+from core.privacy import mask_phone
 
 
 class Entry(models.Model):

@@ -14,23 +14,17 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
-from campaigns.codes import new_code
-from campaigns.imports import RosterResource
-from campaigns.privacy import mask_phone
+from campaigns.rosters.pipeline import RosterResource
 from campaigns.rules import is_ops
-from campaigns.spreadsheets import (
-    CellError,
-    SpreadsheetError,
-    clean_student_id,
-    clean_text,
-    column,
-    header_key,
-)
-
-from .errors import InvalidImage
-from .models import Entry, LeaderboardSnapshot, Vote, Voter
-from .photos import photo_ingest
-from .tasks_photos import entry_media_check_campaign
+from core.codes import new_code
+from core.errors import InvalidImage
+from core.images import photo_ingest
+from core.privacy import mask_phone
+from core.spreadsheets.cleaners import clean_student_id, clean_text
+from core.spreadsheets.headers import column, header_key
+from core.spreadsheets.sheet import CellError, SpreadsheetError
+from voting.models import Entry, LeaderboardSnapshot, Vote, Voter
+from voting.tasks.photos import entry_media_check_campaign
 
 MAX_PHOTOS = 2000
 

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "ambassadors",
     "voting",
     "reports",
+    # The demo data (manage.py seed_demo); no models, and nothing imports it.
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -161,12 +163,12 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PAGINATION_CLASS": "voting.api_support.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "voting.api.support.Pagination",
     "PAGE_SIZE": 20,
     # Voters and the app backend send bearer tokens; no session auth, so no CSRF gap.
-    "DEFAULT_AUTHENTICATION_CLASSES": ["voting.authentication.VoterTokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["voting.api.authentication.VoterTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "EXCEPTION_HANDLER": "voting.api_support.exception_handler",
+    "EXCEPTION_HANDLER": "voting.api.support.exception_handler",
     # How many reverse proxies we sit behind: the client IP is taken that many hops from
     # the right of X-Forwarded-For, so a client cannot spoof it (0 = REMOTE_ADDR only).
     # https://www.django-rest-framework.org/api-guide/throttling/#how-clients-are-identified

@@ -15,8 +15,8 @@ _var_dir = Path(os.environ.get("VAR_DIR") or Path(__file__).resolve().parents[2]
 os.environ.setdefault("CELERY_FS_BROKER_DIR", str(_var_dir / "test-broker"))
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret")
 
-from .base import *  # noqa: E402,F403
-from .base import VAR_DIR  # noqa: E402
+from config.settings.base import *  # noqa: E402,F403
+from config.settings.base import VAR_DIR  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = VAR_DIR / "test-media"

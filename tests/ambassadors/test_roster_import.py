@@ -14,8 +14,9 @@ from django.conf import settings
 from django.utils import translation
 
 from ambassadors.models import Ambassador, WorkLog
-from campaigns.imports import import_scope_build, roster_import_file
 from campaigns.models import AuditLog
+from campaigns.rosters.pipeline import import_scope_build
+from campaigns.rosters.service import roster_import_file
 from tests.factories import AmbassadorFactory, UserFactory, WorkLogFactory
 from tests.spreadsheet_files import (
     ambassador_rows,
@@ -517,8 +518,9 @@ def test_query_count_does_not_grow_with_rows(school):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from campaigns.imports import roster_import_dataset
-    from campaigns.spreadsheets import read_sheet, sheet_to_dataset
+    from campaigns.rosters.service import roster_import_dataset
+    from core.spreadsheets.reading import read_sheet
+    from core.spreadsheets.stash import sheet_to_dataset
 
     AmbassadorFactory(school=school, student_id="00000001", name="学生1")
     scope = import_scope_build(user=None, school=school)

@@ -15,10 +15,10 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from campaigns.models import Campaign, Pilot
+from demo.seed import CONTEST_SLUG, STAFF_USERNAME, demo_password
 from reports.models import Report
 from tests.browser.conftest import TASK_TIMEOUT_MS, log_in, run_action, success_message
 from tests.celery_worker import wait_until
-from voting.demo import CONTEST_SLUG, STAFF_USERNAME, demo_password
 from voting.models import Entry, FraudFlag, LeaderboardSnapshot, Vote
 
 pytestmark = pytest.mark.worker

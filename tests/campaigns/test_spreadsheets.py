@@ -8,7 +8,15 @@ import openpyxl
 import pytest
 from django.utils import translation
 
-from campaigns import spreadsheets as s
+from core.spreadsheets import cleaners, exports, reading, stash
+from core.spreadsheets.headers import column, map_columns
+from core.spreadsheets.sheet import (
+    CellError,
+    ExcelError,
+    FormulaWithoutValue,
+    Sheet,
+    SpreadsheetError,
+)
 from tests.spreadsheet_files import (
     csv_bytes,
     png_bytes,
@@ -27,8 +35,8 @@ def english():
 
 
 def test_messages_are_translated():
-    with translation.override("zh-hans"), pytest.raises(s.SpreadsheetError) as caught:
-        s.read_sheet(b"", file_name="roster.xlsx")
+    with translation.override("zh-hans"), pytest.raises(SpreadsheetError) as caught:
+        reading.read_sheet(b"", file_name="roster.xlsx")
     assert str(caught.value) == "文件为空。"
 
 
@@ -51,22 +59,22 @@ ROWS = [["姓名", "学号", "日期"], ["张三", "007", "2026/9/1"], ["李四"
 )
 def test_every_format_and_encoding_reads_the_same(data, fmt, encoding):
     # The name says nothing: detection is by content.
-    sheet = s.read_sheet(data, file_name="upload.bin")
+    sheet = reading.read_sheet(data, file_name="upload.bin")
     assert sheet.format == fmt
     assert sheet.encoding == encoding
     assert sheet.headers == ["姓名", "学号", "日期"]  # no "\ufeff姓名" (#965)
     assert [line for line, _values in sheet.rows] == [2, 3]
-    assert [s.clean_student_id(v[1]) for _line, v in sheet.rows] == ["007", "0123"]
+    assert [cleaners.clean_student_id(v[1]) for _line, v in sheet.rows] == ["007", "0123"]
 
 
 def test_gbk_csv_is_not_mistaken_for_utf8():
-    sheet = s.read_sheet(csv_bytes([["姓名"], ["王小明"]], "gbk"))
+    sheet = reading.read_sheet(csv_bytes([["姓名"], ["王小明"]], "gbk"))
     assert sheet.rows[0][1] == ["王小明"]
 
 
 def test_undecodable_text_is_a_clear_error():
-    with pytest.raises(s.SpreadsheetError, match="UTF-8 or GBK"):
-        s.read_sheet(b"\xff\xfe\xfd" * 10)
+    with pytest.raises(SpreadsheetError, match="UTF-8 or GBK"):
+        reading.read_sheet(b"\xff\xfe\xfd" * 10)
 
 
 @pytest.mark.parametrize(
@@ -81,8 +89,8 @@ def test_undecodable_text_is_a_clear_error():
     ids=["empty", "png-renamed-xlsx", "binary-as-csv", "broken-zip", "blank-lines"],
 )
 def test_files_that_are_not_spreadsheets_are_refused(data, name, message):
-    with pytest.raises(s.SpreadsheetError, match=message):
-        s.read_sheet(data, file_name=name)
+    with pytest.raises(SpreadsheetError, match=message):
+        reading.read_sheet(data, file_name=name)
 
 
 def test_a_zip_that_is_not_a_workbook_is_refused():
@@ -92,37 +100,39 @@ def test_a_zip_that_is_not_a_workbook_is_refused():
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("word/document.xml", "<w/>")
-    with pytest.raises(s.SpreadsheetError, match="not an Excel workbook"):
-        s.read_sheet(out.getvalue(), file_name="roster.xlsx")
+    with pytest.raises(SpreadsheetError, match="not an Excel workbook"):
+        reading.read_sheet(out.getvalue(), file_name="roster.xlsx")
 
 
 def test_xml_bomb_in_shared_strings_is_refused():
     assert openpyxl.DEFUSEDXML is True  # defusedxml installed and in use
-    with pytest.raises(s.SpreadsheetError, match="XML bomb"):
-        s.read_sheet(xlsx_billion_laughs(), file_name="roster.xlsx")
+    with pytest.raises(SpreadsheetError, match="XML bomb"):
+        reading.read_sheet(xlsx_billion_laughs(), file_name="roster.xlsx")
 
 
 def test_formula_without_a_saved_value_is_marked_not_blank():
-    sheet = s.read_sheet(xlsx([["小时"], ["=1+2"]]))
+    sheet = reading.read_sheet(xlsx([["小时"], ["=1+2"]]))
     (value,) = sheet.rows[0][1]
-    assert isinstance(value, s.FormulaWithoutValue)
-    with pytest.raises(s.CellError, match="formula"):
-        s.clean_decimal(value)
+    assert isinstance(value, FormulaWithoutValue)
+    with pytest.raises(CellError, match="formula"):
+        cleaners.clean_decimal(value)
 
 
 def test_formula_with_a_saved_value_reads_the_value():
     data = xlsx_with_cached_formula([["小时", "x"], [1, "y"]], "B2", "A2*2", "2")
-    sheet = s.read_sheet(data)
+    sheet = reading.read_sheet(data)
     assert sheet.rows[0][1] == [1, 2]
 
 
 def test_excel_error_cells_are_row_errors():
-    with pytest.raises(s.CellError, match="#N/A"):
-        s.clean_text(s.ExcelError("#N/A"))
+    with pytest.raises(CellError, match="#N/A"):
+        cleaners.clean_text(ExcelError("#N/A"))
 
 
 def test_blank_rows_and_columns_are_ignored_and_rows_keep_their_numbers():
-    sheet = s.read_sheet(xlsx([[None], ["姓名", "学号", None], [None, None], ["张三", 7, None]]))
+    sheet = reading.read_sheet(
+        xlsx([[None], ["姓名", "学号", None], [None, None], ["张三", 7, None]])
+    )
     assert sheet.header_line == 2
     assert sheet.headers == ["姓名", "学号"]
     assert sheet.rows == [(4, ["张三", 7])]
@@ -130,22 +140,22 @@ def test_blank_rows_and_columns_are_ignored_and_rows_keep_their_numbers():
 
 def test_row_cap(settings):
     settings.SPREADSHEET_MAX_ROWS = 3
-    with pytest.raises(s.SpreadsheetError, match="more than 3 rows"):
-        s.read_sheet(csv_bytes([["姓名"]] + [[f"x{i}"] for i in range(4)]))
+    with pytest.raises(SpreadsheetError, match="more than 3 rows"):
+        reading.read_sheet(csv_bytes([["姓名"]] + [[f"x{i}"] for i in range(4)]))
 
 
 def test_size_cap(settings):
     settings.SPREADSHEET_MAX_BYTES = 100
-    with pytest.raises(s.SpreadsheetError, match="larger than"):
-        s.read_sheet(csv_bytes([["姓名"]] + [["x" * 50]] * 3))
+    with pytest.raises(SpreadsheetError, match="larger than"):
+        reading.read_sheet(csv_bytes([["姓名"]] + [["x" * 50]] * 3))
 
 
 # --- headers ---------------------------------------------------------------------------
 
 COLUMNS = [
-    s.column("name", required=True),
-    s.column("student_id", required=True),
-    s.column("phone"),
+    column("name", required=True),
+    column("student_id", required=True),
+    column("phone"),
 ]
 
 
@@ -161,22 +171,25 @@ COLUMNS = [
     ],
 )
 def test_headers_in_any_language_order_and_spacing(headers):
-    mapping = s.map_columns(headers, COLUMNS)
+    mapping = map_columns(headers, COLUMNS)
     assert {headers[i]: field for field, i in mapping.items()}.keys() == set(headers)
 
 
 def test_extra_columns_are_ignored():
-    assert s.map_columns(["姓名", "学号", "年级", "宿舍"], COLUMNS) == {"name": 0, "student_id": 1}
+    assert map_columns(["姓名", "学号", "年级", "宿舍"], COLUMNS) == {
+        "name": 0,
+        "student_id": 1,
+    }
 
 
 def test_missing_required_column_names_it():
-    with pytest.raises(s.SpreadsheetError, match="学号"):
-        s.map_columns(["姓名", "手机号"], COLUMNS)
+    with pytest.raises(SpreadsheetError, match="学号"):
+        map_columns(["姓名", "手机号"], COLUMNS)
 
 
 def test_a_column_given_twice_is_an_error():
-    with pytest.raises(s.SpreadsheetError, match="both mean"):
-        s.map_columns(["姓名", "学号", "手机", "电话"], COLUMNS)
+    with pytest.raises(SpreadsheetError, match="both mean"):
+        map_columns(["姓名", "学号", "手机", "电话"], COLUMNS)
 
 
 # --- values ----------------------------------------------------------------------------
@@ -196,13 +209,13 @@ def test_a_column_given_twice_is_an_error():
     ],
 )
 def test_student_ids(raw, expected):
-    assert s.clean_student_id(raw) == expected
+    assert cleaners.clean_student_id(raw) == expected
 
 
 @pytest.mark.parametrize("raw", [None, "", "7.5", 7.5, "张三", "=1+1", True])
 def test_bad_student_ids(raw):
-    with pytest.raises(s.CellError):
-        s.clean_student_id(raw)
+    with pytest.raises(CellError):
+        cleaners.clean_student_id(raw)
 
 
 @pytest.mark.parametrize(
@@ -221,13 +234,13 @@ def test_bad_student_ids(raw):
     ],
 )
 def test_dates(raw):
-    assert s.clean_date(raw) == dt.date(2026, 9, 1)
+    assert cleaners.clean_date(raw) == dt.date(2026, 9, 1)
 
 
 @pytest.mark.parametrize("raw", ["9/1/2026", "1/9/2026", "明天", "2026-13-01", 46000, None])
 def test_bad_dates(raw):
-    with pytest.raises(s.CellError):
-        s.clean_date(raw)
+    with pytest.raises(CellError):
+        cleaners.clean_date(raw)
 
 
 @pytest.mark.parametrize(
@@ -243,7 +256,7 @@ def test_bad_dates(raw):
     ],
 )
 def test_decimals(raw, expected):
-    assert s.clean_decimal(raw) == Decimal(expected)
+    assert cleaners.clean_decimal(raw) == Decimal(expected)
 
 
 @pytest.mark.parametrize(
@@ -261,29 +274,29 @@ def test_decimals(raw, expected):
     ],
 )
 def test_bad_decimals(raw, kwargs, message):
-    with pytest.raises(s.CellError, match=message):
-        s.clean_decimal(raw, **kwargs)
+    with pytest.raises(CellError, match=message):
+        cleaners.clean_decimal(raw, **kwargs)
 
 
 def test_choices_and_booleans():
     options = {"组长": "lead", "lead": "lead", "实习生": "intern"}
-    assert s.clean_choice(" 组 长 ", options) == "lead"
-    assert s.clean_choice("LEAD", options) == "lead"
-    assert s.clean_choice(None, options, default="intern") == "intern"
-    with pytest.raises(s.CellError, match="not one of"):
-        s.clean_choice("老板", options)
-    assert s.clean_bool("是", default=True) is True
-    assert s.clean_bool("否", default=True) is False
-    assert s.clean_bool(None, default=True) is True
-    with pytest.raises(s.CellError):
-        s.clean_bool("也许", default=True)
+    assert cleaners.clean_choice(" 组 长 ", options) == "lead"
+    assert cleaners.clean_choice("LEAD", options) == "lead"
+    assert cleaners.clean_choice(None, options, default="intern") == "intern"
+    with pytest.raises(CellError, match="not one of"):
+        cleaners.clean_choice("老板", options)
+    assert cleaners.clean_bool("是", default=True) is True
+    assert cleaners.clean_bool("否", default=True) is False
+    assert cleaners.clean_bool(None, default=True) is True
+    with pytest.raises(CellError):
+        cleaners.clean_bool("也许", default=True)
 
 
 # --- stash and safe export -------------------------------------------------------------
 
 
 def test_stash_round_trips_every_value_type():
-    sheet = s.Sheet(
+    sheet = Sheet(
         "xlsx",
         ["a"],
         [
@@ -297,26 +310,26 @@ def test_stash_round_trips_every_value_type():
                     True,
                     dt.datetime(2026, 9, 1, 8),
                     dt.date(2026, 9, 1),
-                    s.FormulaWithoutValue("A1"),
-                    s.ExcelError("#N/A"),
+                    FormulaWithoutValue("A1"),
+                    ExcelError("#N/A"),
                     Decimal("1.10"),
                 ],
             )
         ],
     )
-    loaded = s.stash_loads(s.stash_dumps(sheet))
+    loaded = stash.stash_loads(stash.stash_dumps(sheet))
     assert loaded.rows == sheet.rows
-    assert isinstance(loaded.rows[0][1][8], s.ExcelError)
+    assert isinstance(loaded.rows[0][1][8], ExcelError)
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1+2", "@SUM(A1)", "\t=1", "\r=1"])
 def test_formula_triggers_are_escaped_and_unescaped(text):
-    escaped = s.escape_formula(text)
+    escaped = exports.escape_formula(text)
     assert escaped == "'" + text
-    assert s.unescape_formula(escaped) == text
+    assert cleaners.unescape_formula(escaped) == text
 
 
 def test_numbers_and_plain_text_are_not_escaped():
-    assert s.escape_formula(-5) == -5
-    assert s.escape_formula("张三") == "张三"
-    assert s.escape_formula("a=b") == "a=b"
+    assert exports.escape_formula(-5) == -5
+    assert exports.escape_formula("张三") == "张三"
+    assert exports.escape_formula("a=b") == "a=b"

@@ -29,7 +29,7 @@ from tests.factories import (
     WorkLogFactory,
 )
 from voting.models import Visit, Vote
-from voting.services import leaderboard_refresh_campaign
+from voting.services.leaderboards import leaderboard_refresh_campaign
 
 SH = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.django_db

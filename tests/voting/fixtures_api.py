@@ -7,9 +7,9 @@ from django.core.cache import cache
 from PIL import Image
 from rest_framework.test import APIClient
 
+from core import sms
 from tests.factories import CampaignFactory, EntryFactory, VoterFactory
-from voting import sms
-from voting.services_auth import voter_token_issue
+from voting.services.sign_in import voter_token_issue
 
 
 @pytest.fixture

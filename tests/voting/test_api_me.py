@@ -4,7 +4,7 @@ import pytest
 
 from tests.factories import EntryFactory, SchoolFactory, VoterFactory
 from tests.voting.fixtures_api import bearer
-from voting.services import vote_cast
+from voting.services.votes import vote_cast
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_env")]
 

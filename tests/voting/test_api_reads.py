@@ -10,8 +10,8 @@ from campaigns.models import Campaign, Round
 from tests.factories import CampaignFactory, EntryFactory, PrizeFactory, VoteFactory
 from tests.voting.fixtures_api import image_bytes
 from voting.models import Entry, Visit
-from voting.services import leaderboard_refresh_campaign
-from voting.services_photos import entry_derivatives_generate
+from voting.services.leaderboards import leaderboard_refresh_campaign
+from voting.services.photos import entry_derivatives_generate
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_env")]
 

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
-from voting.services_auth import service_token_create
+from voting.services.sign_in import service_token_create
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_env")]
 

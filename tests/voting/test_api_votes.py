@@ -9,7 +9,7 @@ from campaigns.models import Campaign
 from tests.factories import CampaignFactory, EntryFactory, SchoolFactory, VoterFactory
 from tests.voting.fixtures_api import bearer
 from voting.models import Entry, Vote
-from voting.services_auth import voter_token_revoke
+from voting.services.sign_in import voter_token_revoke
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_env")]
 

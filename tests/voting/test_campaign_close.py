@@ -12,8 +12,8 @@ from reports.models import Report
 from reports.tasks import campaign_close_task, campaigns_close_due
 from tests.factories import CampaignFactory, EntryFactory, PrizeFactory, VoteFactory
 from voting.models import Entry, LeaderboardSnapshot
-from voting.selectors import round_winners
-from voting.services import campaign_close, campaigns_due_for_closing
+from voting.selectors.contest import campaigns_due_for_closing, round_winners
+from voting.services.leaderboards import campaign_close
 
 pytestmark = pytest.mark.django_db
 
@@ -107,8 +107,9 @@ def test_close_task_for_a_deleted_campaign_is_a_no_op():
 
 def test_frozen_standing_stays_frozen_after_late_changes(ended, ops_user):
     from voting.models import Vote
-    from voting.selectors import leaderboard_latest
-    from voting.services import leaderboard_refresh_campaign, vote_invalidate
+    from voting.selectors.contest import leaderboard_latest
+    from voting.services.leaderboards import leaderboard_refresh_campaign
+    from voting.services.votes import vote_invalidate
 
     campaign, entries = ended
     campaign_close(campaign_id=campaign.pk)

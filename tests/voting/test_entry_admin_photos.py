@@ -15,7 +15,7 @@ from tests.voting import image_corpus as corpus
 from tests.voting.image_corpus import assert_clean
 from tests.voting.test_photo_derivatives import read, store_photo
 from voting.models import Entry
-from voting.services_photos import entry_derivatives_generate, poster_name, share_url
+from voting.services.photos import entry_derivatives_generate, poster_name, share_url
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_env")]
 
@@ -157,7 +157,7 @@ def test_an_entry_with_votes_cannot_move_to_another_campaign(ops_client, campaig
     from tests.factories import VoterFactory
     from tests.helpers import page_says
     from voting.models import Vote
-    from voting.services import vote_cast
+    from voting.services.votes import vote_cast
 
     entry = EntryFactory(campaign=campaign, status=Entry.Status.APPROVED)
     other = CampaignFactory(pilot__school=school_a, slug="run-b")

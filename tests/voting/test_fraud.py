@@ -20,10 +20,10 @@ from django_celery_beat.models import PeriodicTask
 from campaigns.models import AuditLog
 from tests.factories import CampaignFactory, EntryFactory, VoterFactory
 from tests.helpers import page_says
-from voting import fraud
 from voting.models import Activity, Entry, FraudFlag, Visit, Vote, Voter
-from voting.tasks_fraud import fraud_scan_campaign as fraud_scan_task
-from voting.tasks_fraud import fraud_scan_open
+from voting.services import fraud_review, fraud_scan
+from voting.tasks.fraud import fraud_scan_campaign as fraud_scan_task
+from voting.tasks.fraud import fraud_scan_open
 
 pytestmark = pytest.mark.django_db
 
@@ -174,7 +174,7 @@ def world() -> World:
 
 
 def scan(world: World) -> list[FraudFlag]:
-    return fraud.fraud_scan_campaign(campaign_id=world.campaign.pk, now=world.now)
+    return fraud_scan.fraud_scan_campaign(campaign_id=world.campaign.pk, now=world.now)
 
 
 def flagged_vote_ids(kind: str | None = None) -> set[int]:
@@ -528,7 +528,7 @@ def test_a_dismissed_flag_stays_dismissed_on_rescan(world, ops_user):
     plant_device_farm(world)
     scan(world)
     flag = FraudFlag.objects.get()
-    fraud.fraud_flag_dismiss(flag_id=flag.pk, actor=ops_user, note="宿舍共用手机，已核实")
+    fraud_review.fraud_flag_dismiss(flag_id=flag.pk, actor=ops_user, note="宿舍共用手机，已核实")
 
     assert scan(world) == []
 
@@ -543,7 +543,7 @@ def test_a_dismissed_flag_reopens_only_for_new_suspect_votes(world, ops_user):
     planted = plant_device_farm(world)
     scan(world)
     flag = FraudFlag.objects.get()
-    fraud.fraud_flag_dismiss(flag_id=flag.pk, actor=ops_user, note="looked fine")
+    fraud_review.fraud_flag_dismiss(flag_id=flag.pk, actor=ops_user, note="looked fine")
     world.vote(
         world.voter(world.now - timedelta(days=3)),
         world.entries[0],
@@ -567,7 +567,7 @@ def test_confirming_invalidates_the_flags_votes(world, ops_user):
     flag = FraudFlag.objects.get()
     valid_before = Vote.objects.filter(status="valid").count()
 
-    n = fraud.fraud_flag_confirm(flag_id=flag.pk, actor=ops_user, reason="刷票")
+    n = fraud_review.fraud_flag_confirm(flag_id=flag.pk, actor=ops_user, reason="刷票")
 
     assert n == 6
     assert Vote.objects.filter(status="valid").count() == valid_before - 6
@@ -604,7 +604,7 @@ def test_confirming_a_flag_closes_the_flags_it_leaves_without_valid_votes(world,
     partly = FraudFlag.objects.create(campaign=world.campaign, kind="burst", key="partly")
     partly.votes.add(device.votes.first(), world.vote(world.voter(start), world.entries[2], start))
 
-    assert fraud.fraud_flag_confirm(flag_id=device.pk, actor=ops_user, reason="刷票") == 6
+    assert fraud_review.fraud_flag_confirm(flag_id=device.pk, actor=ops_user, reason="刷票") == 6
 
     agent.refresh_from_db()
     assert (agent.status, agent.reviewed_by) == ("confirmed", ops_user)

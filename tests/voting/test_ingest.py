@@ -9,8 +9,8 @@ from rest_framework.test import APIClient
 
 from tests.factories import VoterFactory
 from voting.models import Activity
-from voting.services_auth import service_token_create, voter_token_issue
-from voting.services_ingest import MAX_EVENTS
+from voting.services.sign_in import service_token_create, voter_token_issue
+from voting.services.traffic import MAX_EVENTS
 
 URL = "/api/v1/ingest/activity/"
 pytestmark = pytest.mark.django_db

@@ -9,10 +9,10 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from campaigns.models import Campaign
 from tests.celery_worker import wait_for_result, wait_until
 from tests.factories import CampaignFactory, EntryFactory, VoteFactory
-from voting import tasks
 from voting.models import Entry, LeaderboardSnapshot, Vote
-from voting.selectors import round_standings
-from voting.services import leaderboard_snapshot_create, open_campaign_ids
+from voting.selectors.contest import open_campaign_ids, round_standings
+from voting.services.leaderboards import leaderboard_snapshot_create
+from voting.tasks import leaderboards as tasks
 
 
 def build_contest(now=None) -> dict:

@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core import sms
 from tests.factories import AmbassadorFactory, EntryFactory, SchoolFactory, VoterFactory
-from voting import sms
 from voting.models import OneTimeCode, Voter, VoterToken
-from voting.services_auth import otp_request, token_hash
+from voting.services.sign_in import otp_request, token_hash
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_env")]
 
@@ -217,7 +217,7 @@ def test_file_backend_writes_one_json_file_per_code(settings, tmp_path):
 
 def test_console_backend_logs_the_message(settings, caplog):
     settings.SMS_BACKEND = "console"
-    with caplog.at_level("INFO", logger="voting.sms"):
+    with caplog.at_level("INFO", logger="core.sms"):
         otp_request(phone=PHONE)
     assert any(PHONE in record.getMessage() for record in caplog.records)
 

@@ -1,6 +1,6 @@
 import pytest
 
-from voting.phones import InvalidPhone, phone_normalize
+from core.phones import InvalidPhone, phone_normalize
 
 
 @pytest.mark.parametrize(

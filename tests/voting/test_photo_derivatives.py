@@ -9,20 +9,21 @@ from PIL import Image
 
 from campaigns.models import Campaign
 from config.settings import test as test_settings
+from core.images import photo_ingest
 from tests.celery_worker import wait_until
 from tests.factories import CampaignFactory, EntryFactory, VoterFactory
 from tests.voting import image_corpus as corpus
 from tests.voting.image_corpus import assert_clean
-from voting import services_photos, tasks_photos
 from voting.models import Entry
-from voting.photos import photo_ingest
-from voting.services_entries import entry_submit
-from voting.services_photos import (
+from voting.services import photos as services_photos
+from voting.services.entries import entry_submit
+from voting.services.photos import (
     derivative_name,
     entry_derivatives_generate,
     entry_derivatives_stale,
     entry_media_check_campaign,
 )
+from voting.tasks import photos as tasks_photos
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_env")]
 

@@ -11,10 +11,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from core.errors import InvalidImage
+from core.images import photo_ingest
 from tests.voting import image_corpus as corpus
 from tests.voting.image_corpus import assert_clean
-from voting.errors import InvalidImage
-from voting.photos import photo_ingest
 
 NOT_OURS = "not a JPEG, PNG or WebP"
 DAMAGED = "damaged or incomplete"

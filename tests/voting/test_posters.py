@@ -11,14 +11,15 @@ from django.utils import translation
 from django.utils.translation import gettext
 from PIL import Image, ImageDraw
 
+from core import posters
 from tests.factories import EntryFactory
 from tests.voting import image_corpus as corpus
 from tests.voting.image_corpus import assert_clean
 from tests.voting.test_photo_derivatives import read, store_photo
-from voting import posters, tasks_photos
 from voting.models import Entry
-from voting.services_entries import entry_moderate
-from voting.services_photos import entry_poster_generate, poster_name, share_url
+from voting.services.entries import entry_moderate
+from voting.services.photos import entry_poster_generate, poster_name, share_url
+from voting.tasks import photos as tasks_photos
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_env")]
 
@@ -85,7 +86,7 @@ def glyph(face, char: str) -> bytes:
 
 
 def test_without_a_cjk_font_the_poster_is_still_drawn_with_a_warning(approved, no_cjk_font, caplog):
-    with caplog.at_level(logging.WARNING, logger="voting.posters"):
+    with caplog.at_level(logging.WARNING, logger="core.posters"):
         name = entry_poster_generate(entry_id=approved.pk)
     assert "no CJK font found" in caplog.text
     assert "POSTER_FONT_PATH /nonexistent/font.ttc is not a usable font" in caplog.text

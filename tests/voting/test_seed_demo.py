@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from ambassadors.models import Ambassador, WorkLog
 from campaigns.models import Campaign, Expense, Prize
-from voting.demo import (
+from demo.seed import (
     ADMIN_USERNAME,
     CONTEST_SLUG,
     DAILY_SLUG,
@@ -27,7 +27,7 @@ from voting.demo import (
     demo_seed,
 )
 from voting.models import Activity, Entry, LeaderboardSnapshot, Visit, Vote
-from voting.services_photos import entry_derivatives_stale, entry_poster_current
+from voting.services.photos import entry_derivatives_stale, entry_poster_current
 
 pytestmark = pytest.mark.django_db
 

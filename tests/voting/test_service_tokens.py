@@ -8,9 +8,9 @@ from django.test import RequestFactory
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from voting.authentication import ServicePrincipal, ServiceTokenAuthentication
+from voting.api.authentication import ServicePrincipal, ServiceTokenAuthentication
 from voting.models import ServiceToken
-from voting.services_auth import token_hash
+from voting.services.sign_in import token_hash
 
 pytestmark = pytest.mark.django_db
 

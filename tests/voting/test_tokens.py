@@ -9,7 +9,7 @@ from django.utils import timezone
 from tests.factories import VoterFactory
 from voting.checks import check_shared_cache
 from voting.models import VoterToken
-from voting.services_auth import (
+from voting.services.sign_in import (
     TokenIdentity,
     token_hash,
     voter_token_authenticate,

@@ -9,7 +9,7 @@ from campaigns.models import Campaign, Round
 from tests.factories import CampaignFactory, EntryFactory, SchoolFactory, VoterFactory
 from voting import errors
 from voting.models import Entry, Vote
-from voting.services import vote_cast, vote_invalidate
+from voting.services.votes import vote_cast, vote_invalidate
 
 pytestmark = pytest.mark.django_db
 

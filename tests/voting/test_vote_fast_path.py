@@ -11,12 +11,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from campaigns.errors import NotFound
 from campaigns.models import Campaign, Round
+from core.errors import NotFound
 from tests.factories import CampaignFactory, EntryFactory, SchoolFactory, VoterFactory
 from voting import errors
 from voting.models import Entry, Vote, Voter
-from voting.services import _vote_insert, vote_cast, vote_cast_by_id, vote_invalidate
+from voting.services.votes import _vote_insert, vote_cast, vote_cast_by_id, vote_invalidate
 
 pytestmark = pytest.mark.django_db
 

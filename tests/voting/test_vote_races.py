@@ -14,7 +14,7 @@ import requests
 
 from tests.factories import CampaignFactory, EntryFactory, VoterFactory
 from voting.models import Vote
-from voting.services_auth import voter_token_issue
+from voting.services.sign_in import voter_token_issue
 
 pytestmark = [pytest.mark.usefixtures("api_env", "transactional_db")]
 

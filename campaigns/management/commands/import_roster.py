@@ -10,9 +10,10 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
-from campaigns.errors import DomainError
-from campaigns.imports import KINDS, import_scope_build, roster_import_file
 from campaigns.models import Campaign, School
+from campaigns.rosters.pipeline import KINDS, import_scope_build
+from campaigns.rosters.service import roster_import_file
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

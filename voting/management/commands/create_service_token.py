@@ -4,7 +4,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
-from voting.services_auth import service_token_create
+from voting.services.sign_in import service_token_create
 
 
 class Command(BaseCommand):

@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
 from campaigns.models import Campaign
-from voting.fraud import fraud_scan_campaign
 from voting.models import FraudFlag
+from voting.services.fraud_scan import fraud_scan_campaign
 
 
 class Command(BaseCommand):

@@ -1,0 +1,81 @@
+"""Pluggable SMS backends for sign-in codes (SPEC "Command line": SMS backends).
+
+``SMS_BACKEND`` picks one:
+
+- ``console`` (default): logs the message on the ``core.sms`` logger — the code is
+  readable in the server log, which is the point in development; nothing else ever logs
+  a code.
+- ``file``: writes one JSON file ``{"to", "code", "text"}`` per code into
+  ``SMS_FILE_PATH`` (the development and test backend: scripts read the code back).
+- ``memory``: appends to ``core.sms.outbox`` (unit tests, like Django's locmem mail).
+- a dotted path to a class with ``send(*, to, code, text)`` (a real SMS gateway).
+"""
+
+import json
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SmsMessage:
+    to: str
+    code: str
+    text: str
+
+
+class SmsBackend(Protocol):
+    def send(self, *, to: str, code: str, text: str) -> None: ...
+
+
+class ConsoleBackend:
+    def send(self, *, to: str, code: str, text: str) -> None:
+        logger.info("SMS to %s: %s", to, text)
+
+
+class FileBackend:
+    def __init__(self, directory: str | os.PathLike | None = None) -> None:
+        self.directory = Path(directory or settings.SMS_FILE_PATH)
+
+    def send(self, *, to: str, code: str, text: str) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        # Sortable by time, unique under concurrency; written then renamed so a reader
+        # never sees half a file.
+        name = f"{timezone.now():%Y%m%dT%H%M%S%f}-{to.lstrip('+')}-{secrets.token_hex(4)}"
+        tmp = self.directory / f".{name}.tmp"
+        tmp.write_text(
+            json.dumps({"to": to, "code": code, "text": text}, ensure_ascii=False),
+            encoding="utf-8",
+        )
+        tmp.replace(self.directory / f"{name}.json")
+
+
+outbox: list[SmsMessage] = []
+
+
+class MemoryBackend:
+    def send(self, *, to: str, code: str, text: str) -> None:
+        outbox.append(SmsMessage(to=to, code=code, text=text))
+
+
+_BUILTIN = {"console": ConsoleBackend, "file": FileBackend, "memory": MemoryBackend}
+
+
+def sms_backend() -> SmsBackend:
+    """The configured backend; read on every call so tests can switch it with settings."""
+    name = settings.SMS_BACKEND
+    cls = _BUILTIN.get(name) or import_string(name)
+    return cls()
+
+
+def sms_send(*, to: str, code: str, text: str) -> None:
+    sms_backend().send(to=to, code=code, text=text)

@@ -1,0 +1,175 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from campaigns.rosters.admin import RosterImportExportMixin
+from campaigns.rules import is_ops
+from campaigns.scoping import SchoolScopedAdmin
+from core.codes import new_code
+from core.errors import DomainError, InvalidImage
+from core.images import photo_ingest
+from voting.models import Entry, Vote
+from voting.services.entries import entry_media_after_edit, entry_moderate
+from voting.services.photos import derivative_name, entry_poster_ensure
+
+RelatedOnly = admin.RelatedOnlyFieldListFilter
+
+
+class EntryAdminForm(forms.ModelForm):
+    """The Entry form with the photo checked by content and re-encoded (voting/photos.py)
+    before anything is stored: Django's ImageField would accept ~70 formats after a
+    ``verify()`` that decodes nothing, and store the upload as sent, metadata and all."""
+
+    photo = forms.FileField(
+        label=_("photo"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=_("JPEG, PNG or WebP. Stored upright, without location or other metadata."),
+    )
+
+    class Meta:
+        model = Entry
+        fields = ["campaign", "round", "name", "student_id", "caption", "photo", "status"]
+        fields += ["submitted_by"]
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if not isinstance(photo, UploadedFile):
+            return photo  # unchanged (the stored file), or cleared (False)
+        campaign = self.cleaned_data.get("campaign")
+        stem = f"c{campaign.pk if campaign else 0}-{new_code(10).lower()}"
+        try:
+            return photo_ingest(photo, stem=stem)
+        except InvalidImage as exc:
+            raise forms.ValidationError(exc.message, code="invalid_image") from exc
+
+
+@admin.register(Entry)
+class EntryAdmin(RosterImportExportMixin, SchoolScopedAdmin):
+    import_kind = "contestants"
+    form = EntryAdminForm
+    list_display = [
+        "thumb",
+        "name",
+        "campaign",
+        "round",
+        "status",
+        "valid_votes",
+        "share_code",
+        "poster_link",
+        "submitted_by",
+        "created_at",
+    ]
+    list_display_links = ["thumb", "name"]
+    list_filter = ["status", ("campaign", RelatedOnly), ("campaign__pilot__school", RelatedOnly)]
+    list_select_related = ["campaign", "round__campaign", "submitted_by__school"]
+    search_fields = ["name", "student_id", "share_code", "caption"]
+    readonly_fields = ["share_code", "valid_votes", "thumb", "poster_link"]
+    fields = [
+        "campaign",
+        "round",
+        "name",
+        "student_id",
+        "caption",
+        "photo",
+        "thumb",
+        "status",
+        "submitted_by",
+        "share_code",
+        "poster_link",
+        "valid_votes",
+    ]
+    actions = ["approve", "reject", "disqualify"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(n_valid=Count("votes", filter=Q(votes__status=Vote.Status.VALID)))
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(self.readonly_fields)
+        # Moderation is for operations staff; interns submit contestants.
+        return readonly if is_ops(request.user) else [*readonly, "status"]
+
+    @admin.display(description=_("valid votes"), ordering="n_valid")
+    def valid_votes(self, obj: Entry) -> int:
+        return getattr(obj, "n_valid", 0)
+
+    @admin.display(description=_("photo"))
+    def thumb(self, obj: Entry) -> str:
+        # The list thumbnail once drawn (the photo until then: never a broken image).
+        current = obj.thumbnail and obj.thumbnail.name == derivative_name(obj, "thumbnail")
+        image = obj.thumbnail if current else obj.photo
+        if not image:
+            return "—"
+        return format_html('<img src="{}" alt="" style="height:48px;border-radius:4px">', image.url)
+
+    @admin.display(description=_("share poster"))
+    def poster_link(self, obj: Entry) -> str:
+        if obj.pk is None or obj.status != Entry.Status.APPROVED:
+            return "—"
+        url = reverse("admin:voting_entry_poster", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download"))
+
+    def get_urls(self):
+        poster = path(
+            "<path:object_id>/poster/",
+            self.admin_site.admin_view(self.poster_view),
+            name="voting_entry_poster",
+        )
+        return [poster, *super().get_urls()]
+
+    def poster_view(self, request, object_id: str):
+        """Download the entry's share poster, drawn now if it is missing or stale."""
+        entry = self.get_object(request, object_id)
+        if entry is None or not self.has_view_permission(request, entry):
+            raise Http404
+        try:
+            name = entry_poster_ensure(entry)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return redirect("admin:voting_entry_change", entry.pk)
+        return FileResponse(
+            entry.poster.storage.open(name, "rb"),
+            content_type="image/jpeg",
+            as_attachment=True,
+            filename=f"poster-{entry.share_code}.jpg",
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not obj.share_code:
+            obj.share_code = new_code()
+        super().save_model(request, obj, form, change)
+        entry_media_after_edit(entry=obj, changed=form.changed_data if change else ["photo"])
+
+    def has_moderate_permission(self, request) -> bool:
+        return is_ops(request.user)
+
+    def _moderate(self, request, queryset, status: str) -> None:
+        n = entry_moderate(entry_ids=queryset.values_list("pk", flat=True), status=status)
+        self.message_user(
+            request,
+            ngettext("%(n)d entry updated.", "%(n)d entries updated.", n) % {"n": n},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Approve selected entries"), permissions=["moderate"])
+    def approve(self, request, queryset):
+        self._moderate(request, queryset, Entry.Status.APPROVED)
+
+    @admin.action(description=_("Reject selected entries"), permissions=["moderate"])
+    def reject(self, request, queryset):
+        self._moderate(request, queryset, Entry.Status.REJECTED)
+
+    @admin.action(description=_("Disqualify selected entries"), permissions=["moderate"])
+    def disqualify(self, request, queryset):
+        self._moderate(request, queryset, Entry.Status.DISQUALIFIED)

@@ -1,0 +1,277 @@
+"""Admin of fraud flags: operations staff review what ``voting.fraud`` found.
+
+Staff only: flags name voters and hold the evidence against them, so the ambassador role
+never sees them, whatever its model permissions say (every permission below is
+``is_ops``). Flags are written by the scan and closed by the two review actions, never
+edited or deleted by hand.
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db.models import Count, Q, QuerySet
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from campaigns.rules import is_ops
+from core.errors import DomainError
+from voting.models import FraudFlag, Vote
+from voting.services.fraud_review import fraud_flag_confirm, fraud_flag_dismiss
+
+SHOWN_VOTES = 200  # the detail page lists this many suspect votes
+
+
+class FlagReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=255,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Recorded with each invalidated vote and in the audit log."),
+    )
+
+
+class FlagDismissForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is this honest?"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Kept with the flag and in the audit log."),
+    )
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return "—" if value is None else str(value)
+
+
+@admin.register(FraudFlag)
+class FraudFlagAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "kind",
+        "campaign",
+        "entry",
+        "severity",
+        "suspect_votes",
+        "valid_suspect_votes",
+        "status",
+        "reviewed_by",
+    ]
+    list_filter = [
+        "status",
+        "kind",
+        "severity",
+        ("campaign", admin.RelatedOnlyFieldListFilter),
+    ]
+    list_select_related = ["campaign", "entry", "reviewed_by"]
+    search_fields = ["key", "campaign__title", "campaign__slug", "entry__name"]
+    date_hierarchy = "created_at"
+    ordering = ["status", "-severity", "-created_at"]
+    fields = [
+        "campaign",
+        "kind",
+        "key",
+        "entry",
+        "severity",
+        "status",
+        "evidence_table",
+        "suspect_votes_table",
+        "reviewed_by",
+        "reviewed_at",
+        "review_note",
+        "review_history",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
+    actions = ["confirm_flags", "dismiss_flags"]
+    change_form_template = "admin/voting/fraudflag/change_form.html"
+
+    # Operations staff only, independent of group permissions (see module docstring).
+    def has_module_permission(self, request) -> bool:
+        return is_ops(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_ops(request.user)
+
+    def has_review_permission(self, request) -> bool:
+        return is_ops(request.user)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request) -> QuerySet[FraudFlag]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_votes=Count("votes", distinct=True),
+                n_valid=Count("votes", filter=Q(votes__status=Vote.Status.VALID), distinct=True),
+            )
+        )
+
+    @admin.display(description=_("suspect votes"), ordering="n_votes")
+    def suspect_votes(self, obj: FraudFlag) -> int:
+        return obj.n_votes
+
+    @admin.display(description=_("still valid"), ordering="n_valid")
+    def valid_suspect_votes(self, obj: FraudFlag) -> int:
+        return obj.n_valid
+
+    @admin.display(description=_("evidence"))
+    def evidence_table(self, obj: FraudFlag) -> str:
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td></tr>",
+            ((key.replace("_", " "), _cell(value)) for key, value in obj.evidence.items()),
+        )
+        return format_html("<table>{}</table>", rows)
+
+    @admin.display(description=_("suspect votes"))
+    def suspect_votes_table(self, obj: FraudFlag) -> str:
+        votes = obj.votes.select_related("voter", "entry").order_by("cast_at", "pk")
+        total = obj.votes.count()
+        rows = format_html_join(
+            "",
+            "<tr><td><a href='{}'>{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            "<td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    reverse("admin:voting_vote_change", args=[vote.pk]),
+                    vote.pk,
+                    # Local time (Asia/Shanghai), like every other time in admin.
+                    f"{timezone.localtime(vote.cast_at):%Y-%m-%d %H:%M:%S}",
+                    vote.voter.phone,  # staff see full phones (SPEC "Voter")
+                    vote.entry.name,
+                    vote.get_status_display(),
+                    vote.ip or "",
+                    vote.device_id,
+                    vote.user_agent[:60],
+                )
+                for vote in votes[:SHOWN_VOTES]
+            ),
+        )
+        more = (
+            format_html("<p>{}</p>", _("… and %(n)d more.") % {"n": total - SHOWN_VOTES})
+            if total > SHOWN_VOTES
+            else ""
+        )
+        head = format_html_join(
+            "",
+            "<th>{}</th>",
+            (
+                (label,)
+                for label in (
+                    _("vote"),
+                    _("cast at"),
+                    _("voter"),
+                    _("entry"),
+                    _("status"),
+                    _("IP address"),
+                    _("device id"),
+                    _("user agent"),
+                )
+            ),
+        )
+        return format_html(
+            "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}", head, rows, more
+        )
+
+    def _ask(self, request, queryset, *, form, action: str, title, button) -> TemplateResponse:
+        return TemplateResponse(
+            request,
+            "admin/voting/fraudflag/review.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "opts": self.model._meta,
+                "form": form,
+                "flags": queryset.select_related("campaign")[:100],
+                "count": queryset.count(),
+                "action": action,
+                "button": button,
+                "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                "select_across": request.POST.get("select_across", "0"),
+            },
+        )
+
+    @admin.action(description=_("Confirm and invalidate votes…"), permissions=["review"])
+    def confirm_flags(self, request, queryset):
+        """Ask for a reason, then invalidate each flag's still-valid votes (never delete)."""
+        form = FlagReasonForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self._ask(
+                request,
+                queryset,
+                form=form,
+                action="confirm_flags",
+                title=_("Confirm fraud flags and invalidate their votes"),
+                button=_("Invalidate votes"),
+            )
+        invalidated = flags = 0
+        for flag_id in queryset.values_list("pk", flat=True):
+            try:
+                invalidated += fraud_flag_confirm(
+                    flag_id=flag_id, actor=request.user, reason=form.cleaned_data["reason"]
+                )
+            except DomainError as error:
+                self.message_user(request, error.message, messages.ERROR)
+                return None
+            flags += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(flags)d flag confirmed, %(n)d vote invalidated; "
+                "leaderboards are being recomputed.",
+                "%(flags)d flags confirmed, %(n)d votes invalidated; "
+                "leaderboards are being recomputed.",
+                invalidated,
+            )
+            % {"flags": flags, "n": invalidated},
+            messages.SUCCESS,
+        )
+        return None
+
+    @admin.action(description=_("Dismiss as honest…"), permissions=["review"])
+    def dismiss_flags(self, request, queryset):
+        form = FlagDismissForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self._ask(
+                request,
+                queryset,
+                form=form,
+                action="dismiss_flags",
+                title=_("Dismiss fraud flags"),
+                button=_("Dismiss"),
+            )
+        dismissed = 0
+        for flag_id in queryset.exclude(status=FraudFlag.Status.CONFIRMED).values_list(
+            "pk", flat=True
+        ):
+            fraud_flag_dismiss(
+                flag_id=flag_id, actor=request.user, note=form.cleaned_data["reason"]
+            )
+            dismissed += 1
+        self.message_user(
+            request,
+            ngettext("%(n)d flag dismissed.", "%(n)d flags dismissed.", dismissed)
+            % {"n": dismissed},
+            messages.SUCCESS,
+        )
+        return None

@@ -1,0 +1,480 @@
+"""REST API v1 for students and the app (SPEC "REST API v1 (contract)").
+
+Views are thin: permission, input serializer, one service or selector call, output
+serializer. Errors are raised as ``DomainError``/DRF exceptions and shaped by
+``voting.api_support.exception_handler``.
+"""
+
+from django.conf import settings
+from django.http import FileResponse, HttpResponseRedirect
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
+from rest_framework import generics, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.errors import NotFound
+from voting.api.authentication import IsVoter, VoterTokenAuthentication
+from voting.api.serializers import (
+    CampaignDetailSerializer,
+    CampaignListSerializer,
+    EntrySerializer,
+    EntrySubmitSerializer,
+    EntrySubmittedSerializer,
+    ErrorSerializer,
+    LeaderboardSerializer,
+    MeSerializer,
+    MyVoteSerializer,
+    OtpRequestSerializer,
+    OtpSentSerializer,
+    RoundQuerySerializer,
+    VerifiedSerializer,
+    VerifySerializer,
+    VoteCastSerializer,
+)
+from voting.api.support import client_ip, header_text, visitor_cookie_set, visitor_id
+from voting.api.throttles import (
+    OtpIpThrottle,
+    OtpPhoneThrottle,
+    SubmitVoterThrottle,
+    VerifyIpThrottle,
+    VerifyPhoneThrottle,
+    VoteIpThrottle,
+    VoteVoterThrottle,
+)
+from voting.selectors.public import (
+    campaign_get_public,
+    campaign_list_open,
+    entry_get_by_share_code,
+    entry_get_public,
+    entry_list_public,
+    leaderboard_for_round,
+    round_by_number,
+    round_current,
+    vote_counts_latest,
+    vote_list_for_voter,
+)
+from voting.services.entries import entry_submit
+from voting.services.photos import entry_media_requeue_stale, entry_poster_ensure
+from voting.services.sign_in import otp_request, otp_verify, voter_token_revoke
+from voting.services.traffic import share_click_record, visit_record
+from voting.services.votes import vote_cast_by_id
+
+# --------------------------------------------------------------------------------------
+# Schema helpers: every error response is documented with its codes.
+
+
+def errors(**by_status: str) -> dict[int, OpenApiResponse]:
+    """``errors(s409="campaign_closed, ...")`` → schema responses in the error envelope."""
+    return {
+        int(key[1:]): OpenApiResponse(ErrorSerializer, description=codes)
+        for key, codes in by_status.items()
+    }
+
+
+NOT_FOUND = "`not_found`: unknown campaign, entry or round; or a page past the end."
+INVALID = "`invalid`: malformed input; `error.fields` names the offending fields."
+UNAUTHENTICATED = "`not_authenticated`: missing, invalid or revoked bearer token."
+THROTTLED = "`throttled`: too many requests; retry after `Retry-After` seconds."
+
+DEVICE_ID = OpenApiParameter(
+    "X-Device-Id",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The client's device id, recorded with the vote.",
+)
+VISITOR_ID = OpenApiParameter(
+    "X-Visitor-Id",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Anonymous visitor id (8-64 of `A-Za-z0-9._:-`); without it the `vid` "
+    "cookie is used, and set when missing.",
+)
+# The bounds the API enforces are in the schema too, so that clients and generated tests
+# (schemathesis in CI) know which values are valid.
+PAGE_PARAMS = [
+    OpenApiParameter("page", {"type": "integer", "minimum": 1}, description="Page number, from 1."),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": 100},
+        description="Items per page, 1-100.",
+    ),
+]
+ROUND_PARAM = OpenApiParameter(
+    "round",
+    {"type": "integer", "minimum": 1, "maximum": 32767},
+    description="Round number (a daily topic's day).",
+)
+
+
+class _PublicView:
+    """Anonymous reads: no authentication (a stale token must not break browsing)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+
+def _record_visit(request, response, *, campaign_id: int, entry_id: int | None = None):
+    vid, new = visitor_id(request)
+    visit_record(visitor_id=vid, campaign_id=campaign_id, entry_id=entry_id)
+    if new:
+        visitor_cookie_set(response, vid)
+    return response
+
+
+def _round_query(request) -> int | None:
+    query = RoundQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data.get("round")
+
+
+# --------------------------------------------------------------------------------------
+# Sign-in
+
+
+class OtpRequestView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [OtpIpThrottle, OtpPhoneThrottle]
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Send a sign-in code by SMS",
+        request=OtpRequestSerializer,
+        responses={
+            202: OtpSentSerializer,
+            **errors(s400=INVALID, s429=THROTTLED + " Per phone and per IP."),
+        },
+    )
+    def post(self, request):
+        data = OtpRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        otp_request(phone=data.validated_data["phone"])
+        body = {"sent": True, "expires_in": settings.OTP_TTL_SECONDS}
+        return Response(OtpSentSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+
+
+class VerifyView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [VerifyIpThrottle, VerifyPhoneThrottle]
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Sign in with the code; returns a bearer token",
+        request=VerifySerializer,
+        responses={
+            200: VerifiedSerializer,
+            **errors(
+                s400="`invalid_code`: wrong, expired, used or exhausted code. " + INVALID,
+                s429=THROTTLED,
+            ),
+        },
+    )
+    def post(self, request):
+        data = VerifySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = otp_verify(**data.validated_data)
+        body = {"token": result.token, "voter_id": result.voter.pk, "created": result.created}
+        return Response(VerifiedSerializer(body).data)
+
+
+class SignOutView(APIView):
+    authentication_classes = [VoterTokenAuthentication]
+    permission_classes = [IsVoter]
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Revoke the bearer token of this request",
+        request=None,
+        responses={204: None, **errors(s401=UNAUTHENTICATED)},
+    )
+    def post(self, request):
+        voter_token_revoke(token_id=request.user.identity.token_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --------------------------------------------------------------------------------------
+# Campaigns
+
+
+@extend_schema(
+    tags=["campaigns"],
+    summary="Open campaigns",
+    parameters=PAGE_PARAMS,
+    responses={200: CampaignListSerializer(many=True), **errors(s400=INVALID, s404=NOT_FOUND)},
+)
+class CampaignListView(_PublicView, generics.ListAPIView):
+    serializer_class = CampaignListSerializer
+
+    def get_queryset(self):
+        return campaign_list_open()
+
+
+class CampaignDetailView(_PublicView, APIView):
+    @extend_schema(
+        tags=["campaigns"],
+        summary="A campaign with its vote policy, windows, rounds and prizes",
+        description="Records a visit of the anonymous visitor.",
+        parameters=[VISITOR_ID],
+        responses={200: CampaignDetailSerializer, **errors(s404=NOT_FOUND)},
+    )
+    def get(self, request, slug: str):
+        campaign = campaign_get_public(slug=slug, prefetch=("rounds", "prizes"))
+        response = Response(CampaignDetailSerializer(campaign).data)
+        return _record_visit(request, response, campaign_id=campaign.pk)
+
+
+class LeaderboardView(_PublicView, APIView):
+    @extend_schema(
+        tags=["campaigns"],
+        summary="Latest leaderboard snapshot of a round",
+        description="The current round by default (a daily topic has one per day).",
+        parameters=[ROUND_PARAM],
+        responses={200: LeaderboardSerializer, **errors(s400=INVALID, s404=NOT_FOUND)},
+    )
+    def get(self, request, slug: str):
+        number = _round_query(request)
+        campaign = campaign_get_public(slug=slug, prefetch=("rounds",))
+        round_ = (
+            round_by_number(campaign=campaign, number=number)
+            if number is not None
+            else round_current(campaign=campaign)
+        )
+        if round_ is None:
+            raise NotFound("This campaign has no rounds.")
+        board = leaderboard_for_round(campaign=campaign, round_=round_)
+        return Response(LeaderboardSerializer(board).data)
+
+
+# --------------------------------------------------------------------------------------
+# Entries
+
+
+class EntryListCreateView(generics.GenericAPIView):
+    """GET: approved entries (anyone). POST: a voter submits an entry (multipart)."""
+
+    parser_classes = [MultiPartParser, FormParser]
+    serializer_class = EntrySerializer
+
+    def get_authenticators(self):
+        # Browsing needs no token (and a stale one must not break it); submitting does.
+        if getattr(self.request, "method", None) == "POST":
+            return [VoterTokenAuthentication()]
+        return []
+
+    def get_permissions(self):
+        return [IsVoter()] if self.request.method == "POST" else [AllowAny()]
+
+    def get_throttles(self):
+        return [SubmitVoterThrottle()] if self.request.method == "POST" else []
+
+    @extend_schema(
+        tags=["entries"],
+        summary="Approved entries of a campaign",
+        description="Vote counts come from the latest leaderboard snapshot. "
+        "Records a visit of the anonymous visitor.",
+        parameters=[ROUND_PARAM, VISITOR_ID, *PAGE_PARAMS],
+        responses={200: EntrySerializer(many=True), **errors(s400=INVALID, s404=NOT_FOUND)},
+    )
+    def get(self, request, slug: str):
+        number = _round_query(request)
+        campaign = campaign_get_public(slug=slug)
+        page = self.paginate_queryset(entry_list_public(campaign=campaign, round_number=number))
+        entry_media_requeue_stale(page)
+        context = {
+            "request": request,
+            "vote_counts": vote_counts_latest(campaign_id=campaign.pk),
+            "campaign_slug": campaign.slug,
+        }
+        response = self.get_paginated_response(
+            EntrySerializer(page, many=True, context=context).data
+        )
+        return _record_visit(request, response, campaign_id=campaign.pk)
+
+    @extend_schema(
+        tags=["entries"],
+        summary="Submit an entry (pending moderation)",
+        request={"multipart/form-data": EntrySubmitSerializer},
+        responses={
+            201: EntrySubmittedSerializer,
+            **errors(
+                s400="`invalid_image`: not a JPEG, PNG or WebP photo. " + INVALID,
+                s401=UNAUTHENTICATED,
+                s404=NOT_FOUND,
+                s409="`submissions_closed`: the campaign is not accepting entries now.",
+                s429=THROTTLED,
+            ),
+        },
+    )
+    def post(self, request, slug: str):
+        campaign = campaign_get_public(slug=slug, prefetch=("rounds",))
+        data = EntrySubmitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = entry_submit(voter=request.user.voter, campaign=campaign, **data.validated_data)
+        body = EntrySubmittedSerializer(entry, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class EntryDetailView(_PublicView, APIView):
+    @extend_schema(
+        tags=["entries"],
+        summary="One approved entry",
+        description="Records a visit of the anonymous visitor.",
+        parameters=[VISITOR_ID],
+        responses={200: EntrySerializer, **errors(s404=NOT_FOUND)},
+    )
+    def get(self, request, slug: str, entry_id: int):
+        campaign = campaign_get_public(slug=slug)
+        entry = entry_get_public(campaign=campaign, entry_id=entry_id)
+        entry_media_requeue_stale([entry])
+        counts = vote_counts_latest(campaign_id=campaign.pk, round_id=entry.round_id)
+        context = {"request": request, "vote_counts": counts, "campaign_slug": campaign.slug}
+        response = Response(EntrySerializer(entry, context=context).data)
+        return _record_visit(request, response, campaign_id=campaign.pk, entry_id=entry.pk)
+
+
+class EntryPosterView(_PublicView, APIView):
+    @extend_schema(
+        tags=["entries"],
+        summary="An approved entry's share poster",
+        description="A JPEG for WeChat: the photo, the contestant's name, the campaign "
+        "title and a QR code of the entry's `/s/{share_code}` link. Drawn on the first "
+        "request if it is not stored yet. `download=1` asks for it as an attachment.",
+        parameters=[
+            OpenApiParameter(
+                "download",
+                {"type": "integer", "enum": [0, 1]},
+                description="1: send as a file download (Content-Disposition: attachment).",
+            )
+        ],
+        responses={
+            (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="The poster."),
+            **errors(s404=NOT_FOUND),
+        },
+    )
+    def get(self, request, slug: str, entry_id: int):
+        campaign = campaign_get_public(slug=slug)
+        entry = entry_get_public(campaign=campaign, entry_id=entry_id)
+        entry.campaign = campaign
+        name = entry_poster_ensure(entry)
+        response = FileResponse(
+            entry.poster.storage.open(name, "rb"),
+            content_type="image/jpeg",
+            as_attachment=request.query_params.get("download") == "1",
+            filename=f"poster-{entry.share_code}.jpg",
+        )
+        # Short: a renamed contestant gets a new poster.
+        response["Cache-Control"] = "public, max-age=300"
+        return response
+
+
+class VoteView(APIView):
+    authentication_classes = [VoterTokenAuthentication]
+    permission_classes = [IsVoter]
+    throttle_classes = [VoteVoterThrottle, VoteIpThrottle]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(
+        tags=["entries"],
+        summary="Vote for an entry",
+        description="Within the campaign's vote policy; `remaining_today` is what the "
+        "voter has left in this campaign today.",
+        request=None,
+        parameters=[DEVICE_ID],
+        responses={
+            201: VoteCastSerializer,
+            **errors(
+                s401=UNAUTHENTICATED,
+                s403="`school_not_eligible`: only students of the campaign's school vote.",
+                s404=NOT_FOUND,
+                s409="`campaign_closed`, `entry_not_votable`, `daily_limit_reached`, "
+                "`entry_limit_reached`.",
+                s429=THROTTLED,
+            ),
+        },
+    )
+    def post(self, request, slug: str, entry_id: int):
+        result = vote_cast_by_id(
+            voter_id=request.user.pk,
+            slug=slug,
+            entry_id=entry_id,
+            ip=client_ip(request),
+            user_agent=header_text(request, "HTTP_USER_AGENT", 300),
+            device_id=header_text(request, "HTTP_X_DEVICE_ID", 100),
+        )
+        body = {"vote_id": result.vote_id, "remaining_today": result.remaining_today}
+        return Response(VoteCastSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+# --------------------------------------------------------------------------------------
+# Me
+
+
+class MeView(APIView):
+    authentication_classes = [VoterTokenAuthentication]
+    permission_classes = [IsVoter]
+
+    @extend_schema(
+        tags=["me"],
+        summary="The signed-in voter",
+        responses={200: MeSerializer, **errors(s401=UNAUTHENTICATED)},
+    )
+    def get(self, request):
+        voter = request.user.voter
+        if voter.school_id is not None:
+            voter = type(voter).objects.select_related("school").get(pk=voter.pk)
+        return Response(MeSerializer(voter).data)
+
+
+@extend_schema(
+    tags=["me"],
+    summary="The signed-in voter's votes, newest first",
+    parameters=PAGE_PARAMS,
+    responses={
+        200: MyVoteSerializer(many=True),
+        **errors(s400=INVALID, s401=UNAUTHENTICATED, s404=NOT_FOUND),
+    },
+)
+class MyVotesView(generics.ListAPIView):
+    authentication_classes = [VoterTokenAuthentication]
+    permission_classes = [IsVoter]
+    serializer_class = MyVoteSerializer
+
+    def get_queryset(self):
+        return vote_list_for_voter(voter_id=self.request.user.pk)
+
+
+# --------------------------------------------------------------------------------------
+# Share links
+
+
+class ShareRedirectView(_PublicView, APIView):
+    @extend_schema(
+        tags=["entries"],
+        summary="Follow an entry's share link",
+        description="Records a share click, then redirects to the entry "
+        "(setting SHARE_REDIRECT_URL), passing the share code as `ref` for sign-in.",
+        parameters=[VISITOR_ID],
+        responses={
+            302: OpenApiResponse(description="Redirect to the entry (`Location` header)."),
+            **errors(s404="`not_found`: unknown share code."),
+        },
+    )
+    def get(self, request, share_code: str):
+        entry = entry_get_by_share_code(share_code=share_code)
+        target = settings.SHARE_REDIRECT_URL.format(
+            campaign=entry.campaign.slug, entry=entry.pk, code=entry.share_code
+        )
+        response = HttpResponseRedirect(target)
+        vid, new = visitor_id(request)
+        share_click_record(visitor_id=vid, campaign_id=entry.campaign_id, entry_id=entry.pk)
+        if new:
+            visitor_cookie_set(response, vid)
+        return response

@@ -1,0 +1,181 @@
+"""Reads behind the post-campaign report: funnel counts, new users and their retention.
+
+Definitions are SPEC's "Report metrics"; docs/metrics.md spells out each decision taken
+where the SPEC is silent. Every function aggregates in SQL and returns plain numbers.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncDate
+
+from ambassadors.models import Ambassador
+from campaigns.models import StaffPhone
+from core.dbfunctions import AddDays
+from voting.models import Activity, Entry, Visit, Vote, Voter
+
+RETENTION_DAYS = (1, 7, 30)
+
+
+@dataclass(frozen=True)
+class RetentionCount:
+    cohort: int  # new users whose day n is over
+    retained: int  # ...and who were active in the app on day n
+
+
+def local_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def unique_visitors(*, campaign_id: int, kind: str | None = None) -> int:
+    visits = Visit.objects.filter(campaign_id=campaign_id)
+    if kind:
+        visits = visits.filter(kind=kind)
+    return visits.values("visitor_id").distinct().count()
+
+
+def participant_count(*, campaign_id: int) -> int:
+    """Unique voters with a valid vote, plus contestants, each person once."""
+    voters = Voter.objects.filter(
+        Exists(
+            Vote.objects.filter(
+                voter_id=OuterRef("pk"), campaign_id=campaign_id, status=Vote.Status.VALID
+            )
+        )
+        | Exists(Entry.objects.filter(voter_id=OuterRef("pk"), campaign_id=campaign_id))
+    )
+    # Contestants entered by an ambassador have no voter account: one per student id,
+    # or per entry when the id is missing.
+    offline = Entry.objects.filter(campaign_id=campaign_id, voter__isnull=True)
+    offline_people = (
+        offline.exclude(student_id="").values("student_id").distinct().count()
+        + offline.filter(student_id="").count()
+    )
+    return voters.count() + offline_people
+
+
+def daily_valid_votes(*, campaign_id: int) -> list[tuple[date, int]]:
+    rows = (
+        Vote.objects.filter(campaign_id=campaign_id, status=Vote.Status.VALID)
+        .values("day")
+        .annotate(n=Count("id"))
+        .order_by("day")
+    )
+    return [(row["day"], row["n"]) for row in rows]
+
+
+def new_users(*, campaign_id: int, start: datetime, end: datetime) -> QuerySet[Voter]:
+    """Voters first verified in [start, end) and attributed to the campaign, without
+    staff, ambassadors, and voters whose every vote was invalidated as fraud.
+
+    Annotated with ``first_day`` (local date of verification) and ``active_d{n}``.
+    """
+    voter_votes = Vote.objects.filter(voter_id=OuterRef("pk"))
+    staff_phones = StaffPhone.objects.values("phone")
+    ambassador_phones = Ambassador.objects.exclude(phone="").values("phone")
+    users = (
+        Voter.objects.filter(
+            attributed_campaign_id=campaign_id, verified_at__gte=start, verified_at__lt=end
+        )
+        .exclude(phone__in=staff_phones)
+        .exclude(phone__in=ambassador_phones)
+        .exclude(
+            Exists(voter_votes.filter(status=Vote.Status.INVALIDATED))
+            & ~Exists(voter_votes.filter(status=Vote.Status.VALID))
+        )
+        .annotate(first_day=TruncDate("verified_at", tzinfo=local_tz()))
+    )
+    return users.annotate(
+        **{
+            f"active_d{n}": Exists(
+                Activity.objects.filter(
+                    phone=OuterRef("phone"), day=AddDays(OuterRef("first_day"), n)
+                )
+            )
+            for n in RETENTION_DAYS
+        }
+    )
+
+
+def _retention_aggregates(*, today: date) -> dict:
+    """Count(...) expressions for the cohort and retained users of each day n.
+
+    Day n of a user is over when first_day + n < today: a cohort only counts users old
+    enough, so a young cohort reads as "not yet mature", never as zero retention.
+    """
+    aggregates = {"total": Count("id")}
+    for n in RETENTION_DAYS:
+        # first_day < today - n, said of the verification time (verified before the local
+        # midnight that starts day today - n): the same users, without converting every
+        # row's time to a local date once more per count.
+        day_n_over = datetime.combine(today - timedelta(days=n), time.min, tzinfo=local_tz())
+        old_enough = Q(verified_at__lt=day_n_over)
+        aggregates[f"cohort_d{n}"] = Count("id", filter=old_enough)
+        aggregates[f"retained_d{n}"] = Count("id", filter=old_enough & Q(**{f"active_d{n}": True}))
+    return aggregates
+
+
+def retention_totals(users: QuerySet[Voter], *, today: date) -> dict:
+    """{"total": n, "d1": RetentionCount, "d7": ..., "d30": ...} over all new users."""
+    row = users.aggregate(**_retention_aggregates(today=today))
+    return _unpack(row)
+
+
+def retention_by(users: QuerySet[Voter], field: str, *, today: date) -> dict:
+    """The same counts grouped by a voter field (channel, attributed ambassador, week)."""
+    return {
+        key[0]: counts for key, counts in retention_grouped(users, [field], today=today).items()
+    }
+
+
+def retention_grouped(users: QuerySet[Voter], fields: Sequence[str], *, today: date) -> dict:
+    """The counts of ``retention_totals`` for each combination of ``fields``, in one query.
+
+    The activity lookups are the cost of a retention query (three per new user). A report
+    that shows the same counts overall, per channel, per ambassador and per week runs them
+    once, grouped by all three, and adds the groups up with ``retention_rollup``: every
+    count is a number of distinct users and the groups are disjoint, so sums are exact.
+    """
+    rows = users.values(*fields).annotate(**_retention_aggregates(today=today)).order_by()
+    return {tuple(row[field] for field in fields): _unpack(row) for row in rows}
+
+
+def retention_sum(groups: Iterable[dict]) -> dict:
+    """The counts of disjoint groups of users added up; zero counts for no group."""
+    total = 0
+    cohort = dict.fromkeys(RETENTION_DAYS, 0)
+    retained = dict.fromkeys(RETENTION_DAYS, 0)
+    for counts in groups:
+        total += counts["total"]
+        for n in RETENTION_DAYS:
+            cohort[n] += counts[f"d{n}"].cohort
+            retained[n] += counts[f"d{n}"].retained
+    return {
+        "total": total,
+        **{f"d{n}": RetentionCount(cohort=cohort[n], retained=retained[n]) for n in RETENTION_DAYS},
+    }
+
+
+def retention_rollup(groups: dict, position: int) -> dict:
+    """``retention_grouped`` counts added up by the field at ``position`` of the key."""
+    parts = defaultdict(list)
+    for key, counts in groups.items():
+        parts[key[position]].append(counts)
+    return {value: retention_sum(counts) for value, counts in parts.items()}
+
+
+def _unpack(row: dict) -> dict:
+    return {
+        "total": row["total"] or 0,
+        **{
+            f"d{n}": RetentionCount(
+                cohort=row[f"cohort_d{n}"] or 0, retained=row[f"retained_d{n}"] or 0
+            )
+            for n in RETENTION_DAYS
+        },
+    }

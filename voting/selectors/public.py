@@ -1,0 +1,221 @@
+"""Reads of the public API: what students may see of campaigns, entries and standings.
+
+Every list here is built in a fixed number of queries (pinned by tests), whatever the
+page size.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from campaigns.models import Campaign, Round
+from core.errors import NotFound
+from voting.models import Entry, LeaderboardSnapshot, Vote
+from voting.selectors.contest import round_standings
+
+# Drafts are not public; closed campaigns stay readable for their final standings.
+PUBLIC_STATUSES = (Campaign.Status.OPEN, Campaign.Status.CLOSED)
+
+
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
+_SHARE_CODE = re.compile(r"[A-Za-z0-9]{1,16}")
+_MAX_ID = 2**63 - 1
+
+
+def checked_slug(slug: str) -> str:
+    # URLs take any text here so that every unknown value is a JSON not_found (and a NUL
+    # byte never reaches PostgreSQL).
+    if not _SLUG.fullmatch(slug):
+        raise NotFound("No such campaign.")
+    return slug
+
+
+def checked_id(pk: int) -> int:
+    # Past a 64-bit key the databases raise instead of finding nothing.
+    if not 0 < pk <= _MAX_ID:
+        raise NotFound("Not found.")
+    return pk
+
+
+def campaign_list_open() -> QuerySet[Campaign]:
+    return (
+        Campaign.objects.filter(status=Campaign.Status.OPEN)
+        .select_related("pilot__school")
+        .order_by("-voting_starts_at", "id")
+    )
+
+
+def campaign_get_public(*, slug: str, prefetch: tuple[str, ...] = ()) -> Campaign:
+    """A campaign students may see, or ``NotFound``; ``prefetch`` names the relations
+    the caller reads (``rounds``, ``prizes``), one query each."""
+    queryset = Campaign.objects.filter(
+        slug=checked_slug(slug), status__in=PUBLIC_STATUSES
+    ).select_related("pilot__school")
+    if prefetch:
+        queryset = queryset.prefetch_related(*prefetch)
+    campaign = queryset.first()
+    if campaign is None:
+        raise NotFound("No such campaign.")
+    return campaign
+
+
+def _round_contains(round_: Round, at: datetime) -> bool:
+    return (round_.voting_starts_at is None or round_.voting_starts_at <= at) and (
+        round_.voting_ends_at is None or at < round_.voting_ends_at
+    )
+
+
+def round_current(*, campaign: Campaign, at: datetime | None = None) -> Round | None:
+    """The round being voted on: the one whose window contains ``at``, else the latest
+    that has started, else the first. A contest has a single round."""
+    at = at or timezone.now()
+    rounds = sorted(campaign.rounds.all(), key=lambda r: r.number)
+    if not rounds:
+        return None
+    for round_ in rounds:
+        if _round_contains(round_, at):
+            return round_
+    started = [r for r in rounds if r.voting_starts_at is not None and r.voting_starts_at <= at]
+    return started[-1] if started else rounds[0]
+
+
+def round_for_submission(*, campaign: Campaign, at: datetime | None = None) -> Round | None:
+    """The round a new entry joins: the current one, else the next to open, else the
+    last (entries of a daily topic are submitted for today's or the coming topic)."""
+    at = at or timezone.now()
+    rounds = sorted(campaign.rounds.all(), key=lambda r: r.number)
+    if not rounds:
+        return None
+    for round_ in rounds:
+        if _round_contains(round_, at):
+            return round_
+    upcoming = [r for r in rounds if r.voting_starts_at is not None and r.voting_starts_at > at]
+    return upcoming[0] if upcoming else rounds[-1]
+
+
+def round_by_number(*, campaign: Campaign, number: int) -> Round:
+    round_ = next((r for r in campaign.rounds.all() if r.number == number), None)
+    if round_ is None:
+        raise NotFound("No such round.")
+    return round_
+
+
+def entry_list_public(*, campaign: Campaign, round_number: int | None = None) -> QuerySet[Entry]:
+    queryset = (
+        Entry.objects.filter(campaign=campaign, status=Entry.Status.APPROVED)
+        .select_related("round")
+        .order_by("round__number", "id")
+    )
+    if round_number is not None:
+        queryset = queryset.filter(round__number=round_number)
+    return queryset
+
+
+def entry_get_public(*, campaign: Campaign, entry_id: int) -> Entry:
+    entry = (
+        Entry.objects.filter(
+            campaign=campaign, pk=checked_id(entry_id), status=Entry.Status.APPROVED
+        )
+        .select_related("round")
+        .first()
+    )
+    if entry is None:
+        raise NotFound("No such entry.")
+    return entry
+
+
+def entry_get_for_vote(*, slug: str, entry_id: int) -> Entry:
+    """Any entry of a public campaign, in one query (the vote service says why a
+    pending one is not votable), with what the policy checks need joined in."""
+    # get(), not first(): the model's default ordering (campaign, round, id) would add
+    # an ORDER BY through the joined tables to a lookup of one primary key.
+    try:
+        return Entry.objects.select_related("campaign__pilot", "round").get(
+            pk=checked_id(entry_id),
+            campaign__slug=checked_slug(slug),
+            campaign__status__in=PUBLIC_STATUSES,
+        )
+    except Entry.DoesNotExist:
+        raise NotFound("No such entry.") from None
+
+
+def entry_get_by_share_code(*, share_code: str) -> Entry:
+    if not _SHARE_CODE.fullmatch(share_code):
+        raise NotFound("No such share link.")
+    entry = (
+        Entry.objects.filter(share_code=share_code.upper())
+        .exclude(status=Entry.Status.REJECTED)
+        .select_related("campaign")
+        .first()
+    )
+    if entry is None or entry.campaign.status not in PUBLIC_STATUSES:
+        raise NotFound("No such share link.")
+    return entry
+
+
+def vote_counts_latest(*, campaign_id: int, round_id: int | None = None) -> dict[int, int]:
+    """Entry id → votes in the latest leaderboard snapshot of each round, in one query.
+
+    Public counts come from snapshots, not live counts: they are what the leaderboard
+    shows, and reading them costs nothing under a voting rush.
+    """
+    rounds = Round.objects.filter(campaign_id=campaign_id)
+    if round_id is not None:
+        rounds = rounds.filter(pk=round_id)
+    latest = rounds.annotate(
+        latest_id=Subquery(
+            LeaderboardSnapshot.objects.filter(round=OuterRef("pk"))
+            .order_by("-computed_at", "-id")
+            .values("pk")[:1]
+        )
+    ).values("latest_id")
+    counts: dict[int, int] = {}
+    for standings in LeaderboardSnapshot.objects.filter(pk__in=latest).values_list(
+        "standings", flat=True
+    ):
+        for row in standings:
+            counts[row["entry_id"]] = row["votes"]
+    return counts
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    campaign: Campaign
+    round: Round
+    computed_at: datetime
+    is_final: bool
+    entries: list[dict]
+
+
+def leaderboard_for_round(*, campaign: Campaign, round_: Round) -> Leaderboard:
+    """The round's latest snapshot; before the first snapshot exists, the live standing
+    (one query, not stored: snapshots are the job's)."""
+    snapshot = (
+        LeaderboardSnapshot.objects.filter(round=round_).order_by("-computed_at", "-id").first()
+    )
+    if snapshot is None:
+        return Leaderboard(
+            campaign=campaign,
+            round=round_,
+            computed_at=timezone.now(),
+            is_final=False,
+            entries=round_standings(round_id=round_.pk),
+        )
+    return Leaderboard(
+        campaign=campaign,
+        round=round_,
+        computed_at=snapshot.computed_at,
+        is_final=snapshot.is_final,
+        entries=snapshot.standings,
+    )
+
+
+def vote_list_for_voter(*, voter_id: int) -> QuerySet[Vote]:
+    return (
+        Vote.objects.filter(voter_id=voter_id)
+        .select_related("entry", "campaign")
+        .order_by("-cast_at", "-id")
+    )

@@ -1,0 +1,87 @@
+"""Leaderboard snapshots and the final standing frozen when a campaign closes."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from campaigns.models import Campaign, Round
+from voting.models import LeaderboardSnapshot
+from voting.selectors.contest import campaign_round_ids, leaderboard_latest, round_standings
+
+
+def leaderboard_snapshot_create(*, round_id: int, final: bool = False) -> LeaderboardSnapshot:
+    """Store the round's current standing, unless it equals the latest one.
+
+    Safe to run twice or concurrently with itself: an unchanged standing writes nothing,
+    and at most one final snapshot per round exists (unique constraint). Disqualifying a
+    winner after the freeze does not change it; ``round_winners`` moves alternates up.
+    """
+    round_ = Round.objects.select_related("campaign").get(pk=round_id)
+    # Once frozen, a round's standing stays frozen: later refreshes (after a vote is
+    # invalidated, or a late beat tick) return it and write nothing.
+    frozen = LeaderboardSnapshot.objects.filter(round_id=round_id, is_final=True).first()
+    if frozen:
+        return frozen
+    standings = round_standings(round_id=round_id)
+    total = sum(row["votes"] for row in standings)
+    # The latest standing's JSON (one row per entry) is read only when its total matches:
+    # after new votes it cannot be equal.
+    latest = leaderboard_latest(round_id=round_id, deferred=("standings",))
+    if (
+        latest
+        and latest.total_votes == total
+        and latest.standings == standings
+        and (latest.is_final or not final)
+    ):
+        return latest
+    try:
+        with transaction.atomic():
+            return LeaderboardSnapshot.objects.create(
+                campaign=round_.campaign,
+                round=round_,
+                computed_at=timezone.now(),
+                total_votes=total,
+                is_final=final,
+                standings=standings,
+            )
+    except IntegrityError:
+        # Another worker froze the final standing first.
+        return LeaderboardSnapshot.objects.get(round_id=round_id, is_final=True)
+
+
+def leaderboard_refresh_campaign(
+    *, campaign_id: int, final: bool = False
+) -> list[LeaderboardSnapshot]:
+    return [
+        leaderboard_snapshot_create(round_id=round_id, final=final)
+        for round_id in campaign_round_ids(campaign_id=campaign_id)
+    ]
+
+
+def campaign_close(*, campaign_id: int, at: datetime | None = None) -> bool:
+    """Close a campaign whose voting has ended and freeze each round's final standing.
+
+    Returns whether this call closed it. Safe to repeat: the status only moves from
+    open by a conditional UPDATE, and a round's final standing is written once.
+    """
+    at = at or timezone.now()
+    closed_now = bool(
+        Campaign.objects.filter(
+            pk=campaign_id, status=Campaign.Status.OPEN, voting_ends_at__lte=at
+        ).update(status=Campaign.Status.CLOSED)
+    )
+    if Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.CLOSED).exists():
+        leaderboard_refresh_campaign(campaign_id=campaign_id, final=True)
+    return closed_now
+
+
+def leaderboards_refresh_request(*, campaign_ids: Iterable[int]) -> None:
+    """Recompute the campaigns' leaderboards in a worker, once the caller's transaction
+    commits (a rolled-back change enqueues nothing)."""
+    # Imported here: the tasks import this module at their top (docs/architecture.md).
+    from voting.tasks.leaderboards import leaderboard_refresh
+
+    for campaign_id in campaign_ids:
+        transaction.on_commit(lambda pk=campaign_id: leaderboard_refresh.delay(pk))
