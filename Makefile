@@ -12,11 +12,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test test-browser lint format bench migrations-check bench-reports
+.PHONY: help venv run test test-fast test-browser lint format bench migrations-check bench-reports
 
 help:
 	@echo "make run               start web, Celery worker and beat on http://127.0.0.1:8000/ with demo data"
 	@echo "make test              run the test suite (SQLite + filesystem broker unless DATABASE_URL/CELERY_BROKER_URL say otherwise)"
+	@echo "make test-fast           the inner loop: skips the slow, worker and browser tests (markers in pyproject.toml)"
 	@echo "make test-browser      run the browser tests (Playwright + Debian's /usr/bin/chromium; screenshots in artifacts/screenshots/)"
 	@echo "make lint              ruff check and ruff format --check"
 	@echo "make format            ruff format and ruff check --fix"
@@ -40,6 +41,10 @@ run: venv
 # test-browser runs them alone.
 test: venv
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+# The inner loop: no seeder, no big imports, no subprocess, worker or browser tests.
+test-fast: venv
+	$(BIN)/pytest -p no:cacheprovider -m "not slow and not worker and not browser" $(PYTEST_ARGS)
 
 test-browser: venv
 	$(BIN)/pytest -p no:cacheprovider -m browser tests/browser $(PYTEST_ARGS)

@@ -4,10 +4,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ambassadors.models import Ambassador, WorkLog
+from ambassadors.services import ambassador_referral_code_assign, worklogs_approve
 from campaigns.rosters.admin import RosterImportExportMixin
 from campaigns.rules import is_ops
 from campaigns.scoping import SchoolScopedAdmin
-from core.codes import new_code
 from core.privacy import mask_phone
 
 RelatedOnly = admin.RelatedOnlyFieldListFilter
@@ -75,8 +75,7 @@ class AmbassadorAdmin(RosterImportExportMixin, SchoolScopedAdmin):
         return obj.n_recruited
 
     def save_model(self, request, obj, form, change):
-        if not obj.referral_code:
-            obj.referral_code = new_code()
+        ambassador_referral_code_assign(ambassador=obj)
         super().save_model(request, obj, form, change)
 
 
@@ -99,7 +98,7 @@ class WorkLogAdmin(RosterImportExportMixin, SchoolScopedAdmin):
 
     @admin.action(description=_("Approve selected hours"), permissions=["approve"])
     def approve(self, request, queryset):
-        n = queryset.filter(approved=False).update(approved=True)
+        n = worklogs_approve(worklog_ids=queryset.values_list("pk", flat=True), actor=request.user)
         self.message_user(
             request,
             ngettext("%(n)d work log approved.", "%(n)d work logs approved.", n) % {"n": n},

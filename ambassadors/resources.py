@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
 from ambassadors.models import Ambassador, WorkLog
+from ambassadors.services import ambassador_referral_code_assign
 from campaigns.rosters.pipeline import RosterResource, StudentIds
 from campaigns.rules import is_ops
-from core.codes import new_code
 from core.phones import InvalidPhone, phone_normalize
 from core.privacy import mask_phone
 from core.spreadsheets.cleaners import (
@@ -182,7 +182,7 @@ class AmbassadorResource(RosterResource):
         # Referral codes are drawn for rows that are written, not for a preview.
         if not dry_run:
             for ambassador in self.create_instances:
-                ambassador.referral_code = ambassador.referral_code or new_code()
+                ambassador_referral_code_assign(ambassador=ambassador)
         super().bulk_create(using_transactions, dry_run, raise_errors, batch_size, result)
 
     def apply(self, instance, values):

@@ -25,6 +25,7 @@ from campaigns.rules import is_ops, user_school_id
 from campaigns.scoping import ReadOnlyAdmin, SchoolScopedAdmin, ScopedInlineMixin, progress_html
 from campaigns.services import (
     POLICY_FIELDS,
+    campaign_first_round_ensure,
     campaign_policy_frozen,
     campaign_record_frozen_change,
     pilot_replicate,
@@ -258,8 +259,7 @@ class CampaignAdmin(SchoolScopedAdmin):
         ) and campaign_policy_frozen(campaign=form.instance)
         frozen = form.frozen_changes()
         super().save_related(request, form, formsets, change)
-        # Every campaign has at least its first round: entries and leaderboards hang on it.
-        Round.objects.get_or_create(campaign=form.instance, number=1)
+        campaign_first_round_ensure(campaign=form.instance)
         if frozen or prizes_changed:
             campaign_record_frozen_change(
                 campaign=form.instance,

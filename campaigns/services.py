@@ -13,6 +13,13 @@ from campaigns.models import Campaign, Pilot, Prize, Round, School
 POLICY_FIELDS = ("votes_per_day", "votes_per_entry_per_day", "school_voters_only")
 
 
+def campaign_first_round_ensure(*, campaign: Campaign) -> Round:
+    """Every campaign has at least its first round: entries and leaderboards hang on it.
+    Safe to call again (the round's number is unique within its campaign)."""
+    round_, _created = Round.objects.get_or_create(campaign=campaign, number=1)
+    return round_
+
+
 def campaign_policy_frozen(*, campaign: Campaign) -> bool:
     """Whether voting has opened, so the policy and prizes are frozen."""
     return campaign.pk is not None and campaign.voting_starts_at <= timezone.now()

@@ -41,6 +41,7 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 from ambassadors.models import Ambassador, WorkLog
 from campaigns.models import Campaign, Expense, Pilot, Prize, Round, School
 from campaigns.rules import AMBASSADOR_GROUP, OPS_GROUP
+from campaigns.services import campaign_first_round_ensure
 from core.codes import ALPHABET
 from core.errors import DomainError
 from core.images import photo_ingest
@@ -369,7 +370,7 @@ def _seed_campaigns(
             "votes_per_entry_per_day": 1,
         },
     )
-    Round.objects.get_or_create(campaign=contest, number=1)
+    campaign_first_round_ensure(campaign=contest)
     if not created:
         _keep_open(contest, now=now, submission_left=timedelta(days=4))
 
@@ -424,7 +425,7 @@ def _seed_campaigns(
             "school_voters_only": True,
         },
     )
-    Round.objects.get_or_create(campaign=tongji_campaign, number=1)
+    campaign_first_round_ensure(campaign=tongji_campaign)
     return contest, daily, tongji_campaign
 
 

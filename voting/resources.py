@@ -24,6 +24,7 @@ from core.spreadsheets.cleaners import clean_student_id, clean_text
 from core.spreadsheets.headers import column, header_key
 from core.spreadsheets.sheet import CellError, SpreadsheetError
 from voting.models import Entry, LeaderboardSnapshot, Vote, Voter
+from voting.services.entries import entry_build
 from voting.tasks.photos import entry_media_check_campaign
 
 MAX_PHOTOS = 2000
@@ -203,15 +204,13 @@ class ContestantResource(RosterResource):
         self._stored = []
 
     def new_instance(self, values):
-        entry = Entry(
+        entry = entry_build(
             campaign=self.scope.campaign,
-            round=values["round"],
+            round_=values["round"],
             name=values["name"],
             student_id=values["student_id"],
             caption=values["caption"],
-            status=Entry.Status.PENDING,
             submitted_by=self.scope.ambassador,
-            share_code=new_code(),
         )
         self._store_photo(entry, values["photo"])
         return entry

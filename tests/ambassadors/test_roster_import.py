@@ -352,6 +352,7 @@ def test_same_student_id_in_two_schools_are_two_ambassadors(tmp_path, school, sc
 # --- big files ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_ten_thousand_rows(school):
     data = xlsx(ambassador_rows(10_000))
     scope = import_scope_build(user=None, school=school)
@@ -371,6 +372,7 @@ def test_ten_thousand_rows(school):
     assert again.unchanged == 10_000 and again.new == again.updated == 0
 
 
+@pytest.mark.slow
 def test_ten_thousand_rows_with_one_bad_row_write_nothing(school):
     rows = ambassador_rows(10_000)
     rows[9_000][1] = "坏学号"
@@ -460,6 +462,7 @@ def test_duplicate_worklog_key_in_one_file(tmp_path, school, team):
 # --- the command as a process ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_command_exit_codes_as_a_process(tmp_path, school, transactional_db):
     """The contract as an operator sees it: exit status and output of manage.py."""
     env = {

@@ -16,7 +16,7 @@ from core.codes import new_code
 from core.errors import DomainError, InvalidImage
 from core.images import photo_ingest
 from voting.models import Entry, Vote
-from voting.services.entries import entry_media_after_edit, entry_moderate
+from voting.services.entries import entry_create, entry_media_after_edit, entry_moderate
 from voting.services.photos import derivative_name, entry_poster_ensure
 
 RelatedOnly = admin.RelatedOnlyFieldListFilter
@@ -146,10 +146,11 @@ class EntryAdmin(RosterImportExportMixin, SchoolScopedAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        if not obj.share_code:
-            obj.share_code = new_code()
-        super().save_model(request, obj, form, change)
-        entry_media_after_edit(entry=obj, changed=form.changed_data if change else ["photo"])
+        if change:
+            super().save_model(request, obj, form, change)
+            entry_media_after_edit(entry=obj, changed=form.changed_data)
+        else:
+            entry_create(entry=obj)
 
     def has_moderate_permission(self, request) -> bool:
         return is_ops(request.user)

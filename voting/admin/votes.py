@@ -18,6 +18,7 @@ from core.errors import DomainError
 from voting.models import Activity, LeaderboardSnapshot, Visit, Vote, Voter
 from voting.resources import LeaderboardResource, VoteResource, VoterResource
 from voting.selectors.contest import round_winners
+from voting.services.sign_in import voter_tokens_revoke_all
 from voting.services.votes import vote_invalidate
 
 RelatedOnly = admin.RelatedOnlyFieldListFilter
@@ -66,6 +67,22 @@ class VoterAdmin(SafeExportMixin, SchoolScopedAdmin):
 
     def has_add_permission(self, request):
         return False  # voters sign in through the API
+
+    actions = ["sign_out_everywhere"]
+
+    def has_sign_out_permission(self, request) -> bool:
+        return is_ops(request.user)
+
+    @admin.action(description=_("Sign selected voters out everywhere"), permissions=["sign_out"])
+    def sign_out_everywhere(self, request, queryset):
+        n = voter_tokens_revoke_all(
+            voter_ids=queryset.values_list("pk", flat=True), actor=request.user
+        )
+        self.message_user(
+            request,
+            ngettext("%(n)d sign-in revoked.", "%(n)d sign-ins revoked.", n) % {"n": n},
+            messages.SUCCESS,
+        )
 
 
 class InvalidateVotesForm(forms.Form):

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from campaigns.models import Campaign, Prize, Round
@@ -60,15 +60,6 @@ def leaderboard_latest(
         .order_by("-is_final", "-computed_at")
         .defer(*deferred)
         .first()
-    )
-
-
-def entry_list_with_counts(*, campaign_id: int) -> QuerySet[Entry]:
-    """Entries of a campaign with their live count of valid votes (admin, exports)."""
-    return (
-        Entry.objects.filter(campaign_id=campaign_id)
-        .select_related("round", "campaign")
-        .annotate(valid_votes=Count("votes", filter=Q(votes__status=Vote.Status.VALID)))
     )
 
 

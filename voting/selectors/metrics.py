@@ -120,21 +120,9 @@ def _retention_aggregates(*, today: date) -> dict:
     return aggregates
 
 
-def retention_totals(users: QuerySet[Voter], *, today: date) -> dict:
-    """{"total": n, "d1": RetentionCount, "d7": ..., "d30": ...} over all new users."""
-    row = users.aggregate(**_retention_aggregates(today=today))
-    return _unpack(row)
-
-
-def retention_by(users: QuerySet[Voter], field: str, *, today: date) -> dict:
-    """The same counts grouped by a voter field (channel, attributed ambassador, week)."""
-    return {
-        key[0]: counts for key, counts in retention_grouped(users, [field], today=today).items()
-    }
-
-
 def retention_grouped(users: QuerySet[Voter], fields: Sequence[str], *, today: date) -> dict:
-    """The counts of ``retention_totals`` for each combination of ``fields``, in one query.
+    """Retention counts (cohort and retained users of each day n) for each combination of
+    ``fields``, in one query.
 
     The activity lookups are the cost of a retention query (three per new user). A report
     that shows the same counts overall, per channel, per ambassador and per week runs them

@@ -2,11 +2,12 @@
 
 from collections.abc import Collection, Iterable
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Round
 from core.codes import new_code
 from core.images import photo_ingest
 from voting import errors
@@ -40,29 +41,68 @@ def entry_submit(
     if round_ is None:
         raise errors.SubmissionsClosed()
     stored_photo = photo_ingest(photo, stem=f"c{campaign.pk}-{new_code(10).lower()}")
+    entry = entry_build(campaign=campaign, round_=round_, name=name, caption=caption, voter=voter)
+    entry.photo.save(stored_photo.name, stored_photo, save=False)
+    try:
+        with transaction.atomic():
+            entry_create(entry=entry)
+            # A voter who arrived without a referral is attributed to the campaign of
+            # their first vote or entry; conditional so the first one wins.
+            Voter.objects.filter(pk=voter.pk, attributed_campaign__isnull=True).update(
+                attributed_campaign=campaign
+            )
+    except BaseException:
+        entry.photo.delete(save=False)
+        raise
+    return entry
+
+
+def entry_build(
+    *,
+    campaign: Campaign,
+    round_: Round,
+    name: str,
+    student_id: str = "",
+    caption: str = "",
+    status: str = Entry.Status.PENDING,
+    voter: Voter | None = None,
+    submitted_by: Any = None,
+) -> Entry:
+    """A new, unsaved entry with a fresh share code: the one place share codes are drawn.
+    ``entry_create`` saves it; a roster import saves many at once with ``bulk_create``."""
+    return Entry(
+        campaign=campaign,
+        round=round_,
+        name=name,
+        student_id=student_id,
+        caption=caption,
+        status=status,
+        voter=voter,
+        submitted_by=submitted_by,
+        share_code=new_code(),
+    )
+
+
+def entry_create(*, entry: Entry) -> Entry:
+    """Save a new entry (from ``entry_build`` or an admin form) and draw its thumbnails
+    (and its poster, when it is approved) in a task once this commits.
+
+    A share code that another entry took in the meantime (1 in 31^8) is drawn again; any
+    other refusal of the database is the caller's to report.
+    """
     for _attempt in range(5):
-        entry = Entry(
-            campaign=campaign,
-            round=round_,
-            name=name,
-            caption=caption,
-            status=Entry.Status.PENDING,
-            voter=voter,
-            share_code=new_code(),
-        )
-        entry.photo.save(stored_photo.name, stored_photo, save=False)
+        entry.share_code = entry.share_code or new_code()
         try:
             with transaction.atomic():
-                entry.save()
-                # A voter who arrived without a referral is attributed to the campaign of
-                # their first vote or entry; conditional so the first one wins.
-                Voter.objects.filter(pk=voter.pk, attributed_campaign__isnull=True).update(
-                    attributed_campaign=campaign
+                entry.save(force_insert=True)
+                entry_media_enqueue(
+                    entry_ids=[entry.pk], poster=entry.status == Entry.Status.APPROVED
                 )
-                entry_media_enqueue(entry_ids=[entry.pk])
         except IntegrityError:
-            # A share code collision (1 in 31^8): draw again. Remove the stored file.
-            entry.photo.delete(save=False)
+            if not Entry.objects.filter(share_code=entry.share_code).exists():
+                raise
+            entry.pk = None
+            entry.share_code = ""
             continue
         return entry
     raise errors.DomainError()

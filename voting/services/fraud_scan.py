@@ -19,7 +19,7 @@ Design rules, and why:
 - **Never on IP alone.** A campus dorm (or a campus NAT) puts hundreds of honest students
   behind one public IP, so an IP is only ever used to *narrow* another signal (b). Every
   signal is chosen so that 200 honest students on one IP, with their own phones, voting at
-  their own times and using the app afterwards, raise nothing (tests/voting/test_fraud.py).
+  their own times and using the app afterwards, raise nothing (tests/voting/services/test_fraud.py).
 - **Flags, not verdicts.** Several signals have honest look-alikes (a class group posting a
   share link at once makes a burst and a ring). Detectors raise a flag with its evidence
   and a severity; only a person confirming it invalidates votes.

@@ -8,8 +8,10 @@ so that concurrent requests cannot both pass it.
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -18,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ambassadors.models import Ambassador
+from campaigns.audit import audit_record
 from campaigns.models import School
 from core.phones import phone_national, phone_normalize
 from core.sms import sms_send
@@ -230,10 +233,19 @@ def voter_token_revoke(*, token_id: int, at: datetime | None = None) -> bool:
     )
 
 
-def voter_tokens_revoke_all(*, voter: Voter, at: datetime | None = None) -> int:
-    """Sign a voter out everywhere (staff action on a compromised or fake account)."""
+def voter_tokens_revoke_all(
+    *, voter_ids: Iterable[int], actor: Any = None, at: datetime | None = None
+) -> int:
+    """Sign voters out everywhere (staff action on a compromised or fake account);
+    returns how many tokens were revoked. Takes effect on their next request."""
     at = at or timezone.now()
-    return VoterToken.objects.filter(voter=voter, revoked_at__isnull=True).update(revoked_at=at)
+    ids = list(voter_ids)
+    revoked = VoterToken.objects.filter(voter_id__in=ids, revoked_at__isnull=True).update(
+        revoked_at=at
+    )
+    if actor is not None and ids:
+        audit_record(actor=actor, action="voters.sign_out", data={"voters": ids, "tokens": revoked})
+    return revoked
 
 
 def voter_token_authenticate(*, token: str) -> TokenIdentity | None:

@@ -135,7 +135,7 @@ def vote_cast(
 # slot constraints), or meets a slot freed by an invalidation, inserts nothing;
 # ``vote_cast`` then decides the same vote the long way and says why it was refused. So
 # this statement may only ever be stricter than the policy, never looser:
-# tests/voting/test_vote_fast_path.py holds it to that, rule by rule.
+# tests/voting/services/test_votes_fast_path.py holds it to that, rule by rule.
 _VOTE_INSERT_SQL = """
 INSERT INTO voting_vote (voter_id, entry_id, campaign_id, day, cast_at, day_slot, entry_slot,
                          ip, user_agent, device_id, status, invalidated_reason)

@@ -5,9 +5,9 @@ stored re-encoded without metadata."""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tests.core.test_images import REFUSED
 from tests.voting import image_corpus as corpus
 from tests.voting.image_corpus import assert_clean
-from tests.voting.test_photos import REFUSED
 from voting.models import Entry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_env")]

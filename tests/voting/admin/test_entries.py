@@ -13,7 +13,7 @@ from PIL import Image
 from tests.factories import CampaignFactory, EntryFactory
 from tests.voting import image_corpus as corpus
 from tests.voting.image_corpus import assert_clean
-from tests.voting.test_photo_derivatives import read, store_photo
+from tests.voting.services.test_photos import read, store_photo
 from voting.models import Entry
 from voting.services.photos import entry_derivatives_generate, poster_name, share_url
 

@@ -4,8 +4,9 @@ import pytest
 from django.urls import reverse
 
 from campaigns.models import AuditLog
-from tests.factories import EntryFactory, VoteFactory
+from tests.factories import CampaignFactory, EntryFactory, VoteFactory, VoterFactory
 from voting.models import Vote
+from voting.services.sign_in import voter_token_authenticate, voter_token_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +92,26 @@ def test_votes_cannot_be_edited_or_deleted_in_admin(ops_client, votes):
     assert page.status_code == 200
     assert not page.context["has_change_permission"]
     assert Vote.objects.count() == 3
+
+
+def test_staff_signs_voters_out_everywhere_with_an_audit_row(ops_client):
+
+    suspect, other = VoterFactory(), VoterFactory()
+    tokens = [voter_token_issue(voter=suspect) for _ in range(2)]
+    kept = voter_token_issue(voter=other)
+    ops_client.post(
+        reverse("admin:voting_voter_changelist"),
+        {"action": "sign_out_everywhere", "_selected_action": [suspect.pk]},
+    )
+    assert [voter_token_authenticate(token=t) for t in tokens] == [None, None]
+    assert voter_token_authenticate(token=kept) is not None
+    assert AuditLog.objects.get(action="voters.sign_out").data == {
+        "voters": [suspect.pk],
+        "tokens": 2,
+    }
+
+
+def test_refresh_leaderboards_is_offered_on_the_campaign_list(ops_client):
+    CampaignFactory()
+    response = ops_client.get(reverse("admin:campaigns_campaign_changelist"))
+    assert 'value="refresh_leaderboards"' in response.content.decode()

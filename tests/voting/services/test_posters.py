@@ -15,7 +15,7 @@ from core import posters
 from tests.factories import EntryFactory
 from tests.voting import image_corpus as corpus
 from tests.voting.image_corpus import assert_clean
-from tests.voting.test_photo_derivatives import read, store_photo
+from tests.voting.services.test_photos import read, store_photo
 from voting.models import Entry
 from voting.services.entries import entry_moderate
 from voting.services.photos import entry_poster_generate, poster_name, share_url

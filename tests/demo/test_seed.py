@@ -29,7 +29,8 @@ from demo.seed import (
 from voting.models import Activity, Entry, LeaderboardSnapshot, Visit, Vote
 from voting.services.photos import entry_derivatives_stale, entry_poster_current
 
-pytestmark = pytest.mark.django_db
+# The seeder builds a whole demo (photos, posters, thousands of votes): seconds a test.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 def row_counts() -> dict[str, int]:

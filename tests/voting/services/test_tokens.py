@@ -52,7 +52,7 @@ def test_sign_out_refuses_the_token_at_once(voter):
 def test_revoke_all_refuses_every_token_of_the_voter(voter):
     tokens = [voter_token_issue(voter=voter) for _ in range(3)]
     other = voter_token_issue(voter=VoterFactory())
-    assert voter_tokens_revoke_all(voter=voter) == 3
+    assert voter_tokens_revoke_all(voter_ids=[voter.pk]) == 3
     assert [voter_token_authenticate(token=t) for t in tokens] == [None, None, None]
     assert voter_token_authenticate(token=other) is not None
 
