@@ -65,7 +65,7 @@ bench: venv
 	if [ $${#files[@]} -eq 0 ]; then echo "No benchmarks in bench/ yet."; fi; \
 	for f in "$${files[@]}"; do echo "== $$f"; DJANGO_DEBUG=1 $(BIN)/python "$$f" || exit 1; done
 
-# --- Added by the roster-import work (issue 4): a 10,000-row ambassadors XLSX through the
+# A 10,000-row ambassadors XLSX through the
 # import resource (preview + confirm) against openpyxl read + bulk_create, in one run.
 .PHONY: bench-import
 bench-import: venv
@@ -75,7 +75,7 @@ bench-import: venv
 bench-reports: venv
 	$(BIN)/python bench/bench_reports.py
 
-# The vote endpoint under load (issue 3): gunicorn on a throw-away PostgreSQL 15, wrk on
+# The vote endpoint under load: gunicorn on a throw-away PostgreSQL 15, wrk on
 # 127.0.0.1 (installed from Debian if missing), against a bare DRF view and a one-row
 # insert, in one run; checks no vote over a limit and none lost. About two minutes.
 .PHONY: bench-votes

@@ -1,7 +1,7 @@
-"""Benchmark of a 10,000-row roster import (issue 4, "Benchmark").
+"""Benchmark of a 10,000-row roster import.
 
 A generated 10,000-row ambassadors XLSX goes through the admin's synchronous path on the
-same resource as every import (``campaigns.imports``): the preview request (parse the
+same resource as every import (``campaigns.rosters``): the preview request (parse the
 workbook once, stash the parsed sheet, dry run) and the confirm request (load the stash,
 import in one transaction, audit). The lower bound, in the same run, is what any import
 must at least do: read the workbook with openpyxl (read-only) and ``bulk_create`` the

@@ -1,6 +1,6 @@
 """Benchmark of the post-campaign report and the leaderboard refresh on PostgreSQL.
 
-Measures, in one run (issue 5, "Benchmark"):
+Measures, in one run:
 
 (a) ``CampaignReportRunner(campaign, now=...).run()`` for a campaign with 100,000 new users
     and 3,000,000 app-activity rows, against ONE hand-written SQL query computing the same

@@ -1,7 +1,7 @@
 """Benchmark of the vote endpoint under load: gunicorn on PostgreSQL, wrk on 127.0.0.1.
 
 Measures in one run, each case for ``--duration`` seconds (default 20) at
-``--connections`` (default 32) keep-alive connections (issue 3, "Benchmark"):
+``--connections`` (default 32) keep-alive connections:
 
 (a) ``GET /bench/bare/``: a DRF view doing no database work (the stack's own cost);
 (b) ``POST /bench/baseline/``: a serializer validates a JSON body and the ORM inserts one
@@ -9,7 +9,7 @@ Measures in one run, each case for ``--duration`` seconds (default 20) at
     "one vote = one write";
 (c) ``POST /api/v1/campaigns/{slug}/entries/{id}/votes/``: the real vote endpoint, bearer
     token and all, with many distinct verified voters (tokens issued through
-    ``voting.services_auth.voter_token_issue``, so stored hashed), each casting the 3
+    ``voting.services.sign_in.voter_token_issue``, so stored hashed), each casting the 3
     votes a day of the campaign's policy (1 per entry a day) in quick succession, never
     two at once (bench/votes/load.lua says how); a voter's first vote also attributes
     them to the campaign, as for a new voter who came without a referral.

@@ -149,7 +149,7 @@ class Campaign(models.Model):
     submission_ends_at = models.DateTimeField(_("entries close at"))
     voting_starts_at = models.DateTimeField(_("voting opens at"))
     voting_ends_at = models.DateTimeField(_("voting closes at"))
-    # Vote policy (SPEC "Vote policy"); frozen once voting opens.
+    # Vote policy (docs/vote-policy.md); frozen once voting opens.
     votes_per_entry_per_day = models.PositiveSmallIntegerField(
         _("votes per entry per day"), default=1, validators=[MinValueValidator(1)]
     )

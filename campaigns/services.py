@@ -9,7 +9,7 @@ from django.utils import timezone
 from campaigns.audit import audit_record
 from campaigns.models import Campaign, Pilot, Prize, Round, School
 
-# The vote policy: frozen once voting opens (SPEC "Vote policy").
+# The vote policy: frozen once voting opens (docs/vote-policy.md).
 POLICY_FIELDS = ("votes_per_day", "votes_per_entry_per_day", "school_voters_only")
 
 

@@ -1,5 +1,5 @@
 """Domain errors. Every service raises these; the API's exception handler maps ``code`` and
-``status`` to the SPEC's ``{"error": {"code", "message"}}`` envelope, and admin shows the
+``status`` to the ``{"error": {"code", "message"}}`` envelope of docs/contract.md, and admin shows the
 message."""
 
 from django.utils.translation import gettext_lazy as _

@@ -1,9 +1,9 @@
-"""Photos: the one gate every stored image goes through (SPEC "Photos"), and the
+"""Photos: the one gate every stored image goes through (docs/contract.md "Photos"), and the
 derivatives drawn from a stored photo.
 
 Every path that stores an image — API submission, the admin's Entry form, the contestant
 import, the demo data — calls :func:`photo_ingest`, which checks the upload by its
-content, never by its name, and returns a fresh JPEG to store (PITFALLS "Pillow and
+content, never by its name, and returns a fresh JPEG to store (docs/library-traps.md "Pillow and
 uploads"):
 
 - the file size is capped before anything is read (``DATA_UPLOAD_MAX_MEMORY_SIZE`` does

@@ -1,8 +1,8 @@
 """Share posters for WeChat canvassing: the entry's photo, the contestant's name, the
-campaign title and a QR code of the entry's ``/s/{share_code}`` link (SPEC "Photos").
+campaign title and a QR code of the entry's ``/s/{share_code}`` link (docs/contract.md "Photos").
 
 Drawing only — no models, no storage — so that what a poster shows can be tested on its
-own; ``voting/services_photos.py`` decides when a poster is drawn and where it is kept.
+own; ``voting/services/photos.py`` decides when a poster is drawn and where it is kept.
 
 The text is Chinese, so the font must have CJK glyphs: Debian's ``fonts-noto-cjk``
 (installed by ``.ci/run`` and the README's setup) is found by path, or ``POSTER_FONT_PATH``

@@ -1,4 +1,4 @@
-"""Pluggable SMS backends for sign-in codes (SPEC "Command line": SMS backends).
+"""Pluggable SMS backends for sign-in codes (docs/contract.md "Command line").
 
 ``SMS_BACKEND`` picks one:
 

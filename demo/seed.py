@@ -13,7 +13,7 @@ Why it is built the way it is:
   app activity, work logs) has no key that survives a later day, so it is written once:
   when the demo contest has no votes yet. A rerun on a later day only stretches the open
   campaigns' windows so they still contain now; it adds no rows.
-- **Honest.** Votes go through ``voting.services.vote_cast`` like every other entry point,
+- **Honest.** Votes go through ``voting.services.votes.vote_cast`` like every other entry point,
   so the demo never holds a vote the policy would refuse; some planned votes overshoot the
   limits on purpose, and their refusals are counted, not hidden.
 """
@@ -515,7 +515,7 @@ def _seed_expenses(
 
 
 def _code(rng: random.Random, length: int = 8) -> str:
-    """A share or referral code in the alphabet of ``campaigns.codes``, but reproducible."""
+    """A share or referral code in the alphabet of ``core.codes``, but reproducible."""
     return "".join(rng.choice(ALPHABET) for _ in range(length))
 
 

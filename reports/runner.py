@@ -1,7 +1,7 @@
 """The post-campaign report: funnel, new users, retention, cost and the verdict.
 
 One runner per report (PostHog's query runners): ``CampaignReportRunner(campaign).run()``
-returns a ``CampaignReport`` whose ``as_json()`` has the SPEC's contract keys. Every
+returns a ``CampaignReport`` whose ``as_json()`` has the contract keys of docs/metrics.md. Every
 number comes from SQL aggregates in the selectors of the apps below.
 """
 

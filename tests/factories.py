@@ -150,7 +150,7 @@ class VoterFactory(factory.django.DjangoModelFactory):
 
 class VoteFactory(factory.django.DjangoModelFactory):
     """A raw vote row, bypassing the policy: for fixtures of counts and ranks only.
-    Tests of the policy go through ``voting.services.vote_cast``."""
+    Tests of the policy go through ``voting.services.votes.vote_cast``."""
 
     class Meta:
         model = Vote

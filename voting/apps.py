@@ -18,6 +18,6 @@ class VotingConfig(AppConfig):
         checks.register(check_shared_cache, checks.Tags.caches, deploy=True)
 
         # Pillow's own decompression-bomb cap (default 89 MP, an error only past twice
-        # that) lowered to ours for every image opened in the process; voting/photos.py
+        # that) lowered to ours for every image opened in the process; core/images.py
         # also turns the warning into an error and checks the cap itself.
         Image.MAX_IMAGE_PIXELS = settings.PHOTO_MAX_PIXELS

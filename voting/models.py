@@ -31,7 +31,7 @@ class Entry(models.Model):
     student_id = models.CharField(_("student id"), max_length=32, blank=True)
     caption = models.CharField(_("caption"), max_length=280, blank=True)
     photo = models.ImageField(_("photo"), upload_to="entries/%Y/%m/", blank=True)
-    # Derivatives of the photo, drawn by a Celery task (voting/services_photos.py): the
+    # Derivatives of the photo, drawn by a Celery task (voting/services/photos.py): the
     # list-size thumbnail and the detail-size preview, both JPEG without metadata.
     thumbnail = models.ImageField(_("thumbnail"), upload_to="entries/thumbs/", blank=True)
     preview = models.ImageField(_("detail image"), upload_to="entries/previews/", blank=True)
@@ -113,7 +113,7 @@ class Voter(models.Model):
     first_seen_at = models.DateTimeField(_("first seen at"), auto_now_add=True)
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     app_user_id = models.CharField(_("app user id"), max_length=64, blank=True)
-    # Acquisition attribution: set once, for new voters only (SPEC "Voter").
+    # Acquisition attribution: set once, for new voters only (docs/contract.md "Privacy").
     attributed_campaign = models.ForeignKey(
         "campaigns.Campaign",
         on_delete=models.SET_NULL,
@@ -430,7 +430,7 @@ class ServiceToken(models.Model):
 
 
 class FraudFlag(models.Model):
-    """A suspicious pattern of votes found by ``voting.fraud``, for operations staff to review.
+    """A suspicious pattern of votes found by ``voting.services.fraud_scan``, for operations staff to review.
 
     One row per (campaign, kind, key): the key names the pattern deterministically
     ("device:<id>", "burst:<entry>:<window start>"), so a rescan updates the flag instead of

@@ -1,7 +1,7 @@
 """Spreadsheet import and export in admin: django-import-export's preview → confirm flow,
 scoped to the user's school and run through the roster import service.
 
-What changes from the library's defaults (PITFALLS.md):
+What changes from the library's defaults (docs/library-traps.md):
 
 - one import "format" whose content decides XLSX, XLS or CSV (and the CSV encoding);
   the preview parses the upload once and stashes the parsed sheet, so the confirm step

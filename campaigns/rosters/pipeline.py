@@ -5,7 +5,7 @@ Every import is a django-import-export resource (``RosterResource``) run in two 
 preview (dry run: new / updated / unchanged counts and every bad row with its row number
 and reason) and a confirm that writes the same rows in one transaction, or nothing if any
 row is bad. The library's defaults are unsafe or slow for this, so the resource changes
-them (PITFALLS.md, django-import-export):
+them (docs/library-traps.md, django-import-export):
 
 - a row error rolls the whole import back (``rollback_on_validation_errors`` is always on,
   not only when asked, #1338);

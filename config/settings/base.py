@@ -206,7 +206,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Sign-in and the public API ----------------------------------------------------------
 # One-time codes go out through SMS_BACKEND: "console" logs them, "file" writes one JSON
-# file per code into SMS_FILE_PATH, or a dotted path to a gateway class (voting/sms.py).
+# file per code into SMS_FILE_PATH, or a dotted path to a gateway class (core/sms.py).
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
 OTP_TTL_SECONDS = 5 * 60
@@ -222,8 +222,8 @@ SHARE_REDIRECT_URL = env.str(
 # request is at hand: the QR code on share posters points at SITE_URL/s/{share_code}.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
-# --- Photos (voting/photos.py, SPEC "Photos") ---------------------------------------------
-# Every stored image passes these caps (PITFALLS "Pillow and uploads"): file size checked
+# --- Photos (core/images.py, docs/contract.md "Photos") ---------------------------------------------
+# Every stored image passes these caps (docs/library-traps.md "Pillow and uploads"): file size checked
 # before reading, pixel count and sides from the header before decoding. Pillow's own
 # MAX_IMAGE_PIXELS is lowered to PHOTO_MAX_PIXELS (voting/apps.py).
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
@@ -310,10 +310,10 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# --- Fraud signals (voting/fraud.py) ------------------------------------------------------
+# --- Fraud signals (voting/services/fraud_scan.py) ------------------------------------------------------
 # Thresholds of the detectors that flag votes for staff review; nothing is invalidated
 # until a person confirms a flag. No signal ever fires on an IP address alone: a campus
-# dorm shares one public IP (PITFALLS). The docstrings in voting/fraud.py say why each
+# dorm shares one public IP (docs/library-traps.md). The docstrings in voting/services/fraud_*.py say why each
 # value; override the whole dict per deployment if a campus behaves differently.
 FRAUD_THRESHOLDS: dict[str, int | float] = {
     # (a) one device id used by this many distinct voters within the window.

@@ -1,5 +1,5 @@
 """Importing the team roster and work hours from interns' spreadsheets, through the
-``import_roster`` command (SPEC contract) and the service behind it and the admin.
+``import_roster`` command (docs/contract.md) and the service behind it and the admin.
 
 Every rejected file leaves the database exactly as it was."""
 
@@ -513,7 +513,7 @@ def test_student_id_that_excel_made_a_number_matches_the_stored_one(tmp_path, sc
     assert Ambassador.objects.get().hourly_rate == Decimal("30.00")
 
 
-# --- the library's traps (PITFALLS.md) ------------------------------------------------------
+# --- the library's traps (docs/library-traps.md) ------------------------------------------------------
 
 
 def test_query_count_does_not_grow_with_rows(school):

@@ -1,4 +1,4 @@
-"""The photo service (voting/photos.py) against a corpus of hostile and odd images made
+"""The photo service (core/images.py) against a corpus of hostile and odd images made
 by tests/voting/image_corpus.py: each case with its expected outcome.
 
 Refused files raise ``InvalidImage`` with a message saying why; accepted ones come back as

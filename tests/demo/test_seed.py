@@ -1,4 +1,4 @@
-"""``manage.py seed_demo``: the SPEC's demo-data contract, idempotent, deterministic, and
+"""``manage.py seed_demo``: the demo-data contract (docs/contract.md), idempotent, deterministic, and
 never holding a vote the policy would refuse."""
 
 import io

@@ -23,7 +23,7 @@ RelatedOnly = admin.RelatedOnlyFieldListFilter
 
 
 class EntryAdminForm(forms.ModelForm):
-    """The Entry form with the photo checked by content and re-encoded (voting/photos.py)
+    """The Entry form with the photo checked by content and re-encoded (core/images.py)
     before anything is stored: Django's ImageField would accept ~70 formats after a
     ``verify()`` that decodes nothing, and store the upload as sent, metadata and all."""
 

@@ -1,4 +1,4 @@
-"""Admin of fraud flags: operations staff review what ``voting.fraud`` found.
+"""Admin of fraud flags: operations staff review what ``voting.services.fraud_scan`` found.
 
 Staff only: flags name voters and hold the evidence against them, so the ambassador role
 never sees them, whatever its model permissions say (every permission below is
@@ -156,7 +156,7 @@ class FraudFlagAdmin(admin.ModelAdmin):
                     vote.pk,
                     # Local time (Asia/Shanghai), like every other time in admin.
                     f"{timezone.localtime(vote.cast_at):%Y-%m-%d %H:%M:%S}",
-                    vote.voter.phone,  # staff see full phones (SPEC "Voter")
+                    vote.voter.phone,  # staff see full phones (docs/contract.md "Privacy")
                     vote.entry.name,
                     vote.get_status_display(),
                     vote.ip or "",

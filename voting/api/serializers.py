@@ -1,4 +1,4 @@
-"""Input validation and output shapes of the public API (SPEC "REST API v1").
+"""Input validation and output shapes of the public API (docs/contract.md "REST API v1").
 
 Input serializers only validate and normalise; the services decide. DRF's CharField
 already rejects NUL bytes (PostgreSQL text columns cannot store them).

@@ -19,7 +19,7 @@ from core.errors import DomainError
 logger = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------------------
-# Errors: every failure answers {"error": {"code", "message"}} (SPEC "REST API v1").
+# Errors: every failure answers {"error": {"code", "message"}} (docs/contract.md "REST API v1").
 
 
 def _error(code: str, message: str, status: int, **extra) -> Response:

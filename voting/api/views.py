@@ -1,8 +1,8 @@
-"""REST API v1 for students and the app (SPEC "REST API v1 (contract)").
+"""REST API v1 for students and the app (docs/contract.md "REST API v1").
 
 Views are thin: permission, input serializer, one service or selector call, output
 serializer. Errors are raised as ``DomainError``/DRF exceptions and shaped by
-``voting.api_support.exception_handler``.
+``voting.api.support.exception_handler``.
 """
 
 from django.conf import settings

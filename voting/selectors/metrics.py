@@ -1,7 +1,6 @@
 """Reads behind the post-campaign report: funnel counts, new users and their retention.
 
-Definitions are SPEC's "Report metrics"; docs/metrics.md spells out each decision taken
-where the SPEC is silent. Every function aggregates in SQL and returns plain numbers.
+Definitions and each decision behind them: docs/metrics.md. Every function aggregates in SQL and returns plain numbers.
 """
 
 from collections import defaultdict

@@ -311,7 +311,7 @@ def detect_never_active(*, campaign_id: int, now: datetime) -> list[FraudFlag]:
 
     Many honest sign-ups never come back either, which is why the signal compares an entry
     with the campaign: a sockpuppet farm is all inactive and all on one entry. New voters
-    are those verified from the opening of entries on (SPEC "new users"); a vote younger
+    are those verified from the opening of entries on (docs/metrics.md "New users"); a vote younger
     than the waiting period is not judged yet, as the app reports activity in batches.
     """
     campaign = Campaign.objects.get(pk=campaign_id)

@@ -1,7 +1,7 @@
 """Fraud signals: detectors that turn suspicious patterns of votes into ``FraudFlag`` rows,
 and the two ways staff close a flag (confirm → votes invalidated, or dismiss).
 
-Six signals (SPEC "Celery jobs", issue 5), each a function ``detect_*(campaign_id=, now=)``
+Six signals, each a function ``detect_*(campaign_id=, now=)``
 returning the flags it created or changed:
 
 (a) ``device_cluster``: many voters on one device id within minutes;

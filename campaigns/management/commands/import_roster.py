@@ -1,4 +1,4 @@
-"""``python manage.py import_roster KIND FILE --school SLUG [--dry-run]`` (SPEC contract).
+"""``python manage.py import_roster KIND FILE --school SLUG [--dry-run]`` (docs/contract.md).
 
 The same resources and checks as the admin import. Exit status 0 when the file was
 imported (or, with ``--dry-run``, would be); otherwise 1 after printing ``row N: reason``

@@ -1,4 +1,4 @@
-"""``python manage.py seed_demo``: idempotent demo data (SPEC "Command line")."""
+"""``python manage.py seed_demo``: idempotent demo data (docs/contract.md "Command line")."""
 
 import time
 

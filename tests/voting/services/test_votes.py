@@ -1,4 +1,4 @@
-"""The vote service applies every rule of the SPEC's vote policy."""
+"""The vote service applies every rule of the vote policy (docs/vote-policy.md)."""
 
 from datetime import timedelta
 

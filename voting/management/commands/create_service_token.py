@@ -1,5 +1,5 @@
 """``manage.py create_service_token NAME``: print a new bearer token for the app backend
-(SPEC "Command line"). Only its hash is stored, so this is the one chance to copy it."""
+(docs/contract.md "Command line"). Only its hash is stored, so this is the one chance to copy it."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
