@@ -1,6 +1,6 @@
 """Domain errors. Every service raises these; the API's exception handler maps ``code`` and
-``status`` to the ``{"error": {"code", "message"}}`` envelope of docs/contract.md, and admin shows the
-message."""
+``status`` to the ``{"error": {"code", "message"}}`` envelope of docs/contract.md, and
+admin shows the message."""
 
 from django.utils.translation import gettext_lazy as _
 

@@ -2,7 +2,8 @@
 
 Eager mode runs a task inline, inside the test's transaction, with none of the
 serialisation, broker, acknowledgement or separate-connection behaviour of production
-(docs/library-traps.md "Celery"). This worker is the real thing: it takes messages from the same broker
+(docs/library-traps.md "Celery"). This worker is the real thing: it takes messages from the
+same broker
 as the test process (the filesystem folder or Redis of the settings) and reads and writes
 the same *test* database through its own connection.
 

@@ -222,9 +222,9 @@ SHARE_REDIRECT_URL = env.str(
 # request is at hand: the QR code on share posters points at SITE_URL/s/{share_code}.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
-# --- Photos (core/images.py, docs/contract.md "Photos") ---------------------------------------------
-# Every stored image passes these caps (docs/library-traps.md "Pillow and uploads"): file size checked
-# before reading, pixel count and sides from the header before decoding. Pillow's own
+# --- Photos (core/images.py, docs/contract.md "Photos") ------------------------------------
+# Every stored image passes these caps (docs/library-traps.md "Pillow and uploads"): file
+# size checked before reading, pixel count and sides from the header before decoding. Pillow's own
 # MAX_IMAGE_PIXELS is lowered to PHOTO_MAX_PIXELS (voting/apps.py).
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
@@ -310,11 +310,12 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# --- Fraud signals (voting/services/fraud_scan.py) ------------------------------------------------------
+# --- Fraud signals (voting/services/fraud_scan.py) -------------------------------------------
 # Thresholds of the detectors that flag votes for staff review; nothing is invalidated
 # until a person confirms a flag. No signal ever fires on an IP address alone: a campus
-# dorm shares one public IP (docs/library-traps.md). The docstrings in voting/services/fraud_*.py say why each
-# value; override the whole dict per deployment if a campus behaves differently.
+# dorm shares one public IP (docs/library-traps.md). The docstrings in
+# voting/services/fraud_*.py say why each value; override the whole dict per deployment
+# if a campus behaves differently.
 FRAUD_THRESHOLDS: dict[str, int | float] = {
     # (a) one device id used by this many distinct voters within the window.
     "device_min_voters": 4,

@@ -513,7 +513,7 @@ def test_student_id_that_excel_made_a_number_matches_the_stored_one(tmp_path, sc
     assert Ambassador.objects.get().hourly_rate == Decimal("30.00")
 
 
-# --- the library's traps (docs/library-traps.md) ------------------------------------------------------
+# --- the library's traps (docs/library-traps.md) -----------------------------------------
 
 
 def test_query_count_does_not_grow_with_rows(school):

@@ -1,7 +1,8 @@
 """Browser tests: Debian's Chromium driven by Playwright against pytest-django's live server.
 
 - Chromium is the system one (``/usr/bin/chromium``, Debian bookworm's 156, which
-  Playwright 1.64.1 expects; docs/library-traps.md "Versions"); Playwright never downloads a browser.
+  Playwright 1.64.1 expects; docs/library-traps.md "Versions"); Playwright never downloads
+  a browser.
   Without it the tests skip on a developer machine but fail in CI (``CI`` or
   ``BROWSER_TESTS_REQUIRED`` set, as ``.ci/run`` does), so CI cannot pass by skipping.
 - One browser per session; each test gets a fresh context (cookies, language) in

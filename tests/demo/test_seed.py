@@ -1,4 +1,5 @@
-"""``manage.py seed_demo``: the demo-data contract (docs/contract.md), idempotent, deterministic, and
+"""``manage.py seed_demo``: the demo-data contract (docs/contract.md), idempotent,
+deterministic, and
 never holding a vote the policy would refuse."""
 
 import io

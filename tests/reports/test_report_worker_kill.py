@@ -4,7 +4,8 @@
 report is stored. The whole worker (parent and pool child) is killed here, so nothing is
 acknowledged or rejected; Redis hands the message to the next worker once its visibility
 timeout has passed (a few seconds in this test, an hour by default). The filesystem
-broker of the default stack loses the messages a killed worker held (docs/library-traps.md "Celery"), so the
+broker of the default stack loses the messages a killed worker held (docs/library-traps.md
+"Celery"), so the
 test runs only when ``CELERY_BROKER_URL`` is ``redis://`` (CI's second ``make test``).
 """
 

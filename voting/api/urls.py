@@ -1,4 +1,5 @@
-"""URLs of the public API (docs/contract.md "REST API v1"), included under /api/v1/ by config/urls.py.
+"""URLs of the public API (docs/contract.md "REST API v1"), included under /api/v1/ by
+config/urls.py.
 
 Path parameters take any text and the selectors answer ``not_found`` for values that
 cannot exist, so that every unknown campaign, entry or code gets the JSON envelope.

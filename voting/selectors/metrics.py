@@ -1,6 +1,7 @@
 """Reads behind the post-campaign report: funnel counts, new users and their retention.
 
-Definitions and each decision behind them: docs/metrics.md. Every function aggregates in SQL and returns plain numbers.
+Definitions and each decision behind them: docs/metrics.md. Every function aggregates in
+SQL and returns plain numbers.
 """
 
 from collections import defaultdict

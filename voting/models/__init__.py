@@ -1,0 +1,19 @@
+"""Models of the voting app, one module per subject; Django finds them here."""
+
+from voting.models.contest import Entry, LeaderboardSnapshot, Vote
+from voting.models.fraud import FraudFlag
+from voting.models.traffic import Activity, Visit
+from voting.models.voters import OneTimeCode, ServiceToken, Voter, VoterToken
+
+__all__ = [
+    "Activity",
+    "Entry",
+    "FraudFlag",
+    "LeaderboardSnapshot",
+    "OneTimeCode",
+    "ServiceToken",
+    "Visit",
+    "Vote",
+    "Voter",
+    "VoterToken",
+]
