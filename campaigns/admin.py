@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -30,6 +30,7 @@ from campaigns.services import (
     campaign_record_frozen_change,
     pilot_replicate,
 )
+from core.spreadsheets.exports import Problem, problems_workbook
 
 admin.site.site_header = _("Campus campaign manager")
 admin.site.site_title = _("Campus campaigns")
@@ -419,10 +420,6 @@ class ImportJobAdmin(admin.ModelAdmin):
         ]
 
     def report_view(self, request, object_id: int):
-        from django.core.exceptions import PermissionDenied
-
-        from core.spreadsheets.exports import Problem, problems_workbook
-
         job = self.get_queryset(request).filter(pk=object_id).first()
         if job is None or not self.has_view_permission(request, job):
             raise PermissionDenied

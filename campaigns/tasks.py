@@ -4,6 +4,8 @@ import logging
 
 from celery import shared_task
 
+from campaigns.rosters.service import import_job_execute
+
 logger = logging.getLogger(__name__)
 
 
@@ -18,7 +20,5 @@ logger = logging.getLogger(__name__)
     time_limit=35 * 60,
 )
 def import_job_run(job_id: int) -> str | None:
-    from campaigns.rosters.service import import_job_execute
-
     job = import_job_execute(job_id=job_id)
     return job.status if job is not None else None

@@ -167,6 +167,12 @@ def test_services_enqueue_tasks_only_from_inside_functions():
     assert any(".services" in e.source and ".tasks" in e.target for e in EDGES)
 
 
+def test_tasks_import_their_services_at_module_top():
+    # A task importing inside its function would hide a circle the layering forbids.
+    local = [str(e) for e in EDGES if e.source.split(".")[1:2] == ["tasks"] and e.in_function]
+    assert local == []
+
+
 def test_nothing_enqueues_a_task_by_name():
     offenders = [
         str(path.relative_to(REPO))
