@@ -220,7 +220,8 @@ SHARE_REDIRECT_URL = env.str(
 )
 # Absolute base URL of this site (scheme and host, no path), for links printed where no
 # request is at hand: the QR code on share posters points at SITE_URL/s/{share_code}.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The development default follows PORT, the port `make run` serves on (bin/run-dev).
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
 
 # --- Photos (core/images.py, docs/contract.md "Photos") ------------------------------------
 # Every stored image passes these caps (docs/library-traps.md "Pillow and uploads"): file

@@ -189,3 +189,10 @@ def test_no_stored_vote_breaks_its_campaign_policy():
     assert max(row["n"] for row in per_day.filter(campaign__slug=CONTEST_SLUG)) == 3
     assert max(row["n"] for row in per_entry.filter(campaign__slug=TONGJI_SLUG)) == 2
     assert counts["votes_refused"] > 0
+
+
+def test_the_command_prints_the_address_the_server_uses(settings):
+    settings.SITE_URL = "http://127.0.0.1:8765"
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "http://127.0.0.1:8765/admin/" in out.getvalue()

@@ -2,6 +2,7 @@
 
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from demo.seed import (
@@ -45,6 +46,5 @@ class Command(BaseCommand):
             (INTERN_USERNAME, "ambassador, 复旦大学 lead intern"),
         ):
             self.stdout.write(f"  {username:<12} / {shown:<16} {role}")
-        self.stdout.write(
-            "Admin: http://127.0.0.1:8000/admin/ (after `python manage.py runserver`)"
-        )
+        site = settings.SITE_URL.rstrip("/")
+        self.stdout.write(f"Admin: {site}/admin/ (SITE_URL; `make run` serves it on PORT)")
