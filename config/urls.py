@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from voting.api.urls import share_urlpatterns
+from web.urls import share_urlpatterns
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -13,9 +13,13 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     *share_urlpatterns,
+    # The student site (web/urls.py), at the root: "/" lists the open campaigns, which
+    # is also where the admin's "View site" link (AdminSite.site_url) leads.
+    path("", include("web.urls")),
 ]
-# Unknown URLs under /api/ and /s/ answer in the API's JSON error envelope.
-handler404 = "voting.api.support.page_not_found"
-handler500 = "voting.api.support.server_error"
+# Unknown URLs under /api/ answer in the API's JSON error envelope, elsewhere the site's
+# page in the reader's language.
+handler404 = "web.views.errors.page_not_found"
+handler500 = "web.views.errors.server_error"
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
