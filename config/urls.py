@@ -1,7 +1,7 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from web.urls import share_urlpatterns
@@ -21,5 +21,10 @@ urlpatterns = [
 # page in the reader's language.
 handler404 = "web.views.errors.page_not_found"
 handler500 = "web.views.errors.server_error"
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.SERVE_MEDIA:
+    # Development and tests only (a live server's pages show their photos); production's
+    # proxy serves MEDIA_ROOT. The folder is read per request: tests move MEDIA_ROOT.
+    def _media(request, path):
+        return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", _media)]
