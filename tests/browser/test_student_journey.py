@@ -139,7 +139,7 @@ def test_student_journey(browser, phone, page, live_server, celery_worker, setti
     with step("04-code-sent"):
         mobile.get_by_test_id("phone-input").fill(PHONE)
         mobile.get_by_test_id("send-code").click()
-        expect(mobile.locator(".msg.ok")).to_contain_text("验证码已发送")
+        expect(mobile.get_by_role("status")).to_contain_text("验证码已发送")
         code = sms_code(tmp_path / "sms", "+86" + PHONE)
 
     with step("05-signed-in-and-the-vote-lands"):
@@ -186,7 +186,7 @@ def test_student_journey(browser, phone, page, live_server, celery_worker, setti
         expect(mobile.get_by_test_id("entry-card").first).to_be_visible()
         assert mobile.get_by_test_id("entry-card").count() >= 10
 
-    with step("09-submit-from-the-phone"):
+    with step("09-photo-chosen-on-the-phone"):
         picture = tmp_path / "跑步.jpg"
         Image.new("RGB", (900, 1200), (40, 120, 200)).save(picture, "JPEG")
         mobile.goto(f"/c/{CONTEST_SLUG}/submit/")
@@ -194,12 +194,14 @@ def test_student_journey(browser, phone, page, live_server, celery_worker, setti
         mobile.get_by_label("一句话介绍你的照片").fill("第一次跑进 25 分钟！")
         mobile.locator('input[type="file"]').set_input_files(picture)
         expect(mobile.locator("[data-preview]")).to_be_visible()
+
+    with step("10-entry-submitted"):
         mobile.get_by_test_id("submit-button").click()
         expect(mobile.get_by_test_id("submit-message")).to_contain_text("正在等待审核")
     submitted = Entry.objects.get(name="韩梅梅")
     assert submitted.status == Entry.Status.PENDING and submitted.voter_id == voter.pk
 
-    with step("10-my-votes"):
+    with step("11-my-votes"):
         mobile.goto("/me/votes/")
         expect(mobile.locator(".list li").first).to_contain_text(entry.name)
 
@@ -212,15 +214,15 @@ def test_student_journey(browser, phone, page, live_server, celery_worker, setti
     try:
         plain = context.new_page()
         plain_step = Steps(plain)
-        with plain_step("11-no-javascript-campaign"):
+        with plain_step("12-no-javascript-campaign"):
             plain.goto(f"/c/{CONTEST_SLUG}/")
             assert plain.get_by_test_id("entry-card").count() >= 10
-        with plain_step("12-no-javascript-entry"):
+        with plain_step("13-no-javascript-entry"):
             plain.goto(f"/c/{CONTEST_SLUG}/e/{entry.pk}/")
             expect(plain.get_by_test_id("entry-name")).to_have_text(entry.name)
             expect(plain.get_by_test_id("vote-button")).to_be_enabled()
             assert re.fullmatch(r"\d+", plain.get_by_test_id("vote-count").inner_text())
-        with plain_step("13-no-javascript-unknown-link"):
+        with plain_step("14-no-javascript-unknown-link"):
             response = plain.goto("/c/no-such-campaign/")
             assert response.status == 404
             expect(plain.locator("h1")).to_have_text("页面不存在")
@@ -228,7 +230,7 @@ def test_student_journey(browser, phone, page, live_server, celery_worker, setti
         context.close()
 
     admin_step = Steps(page)
-    with admin_step("14-admin-sees-the-entry-pending"):
+    with admin_step("15-admin-sees-the-entry-pending"):
         log_in(page, STAFF_USERNAME, demo_password())
         page.goto("/admin/voting/entry/?status__exact=pending")
         expect(page.locator("#result_list tbody tr", has_text="韩梅梅")).to_have_count(1)

@@ -58,7 +58,7 @@ def test_second_vote_for_the_entry_is_refused_in_chinese(student, entry):
     body = response.json()
     assert body["ok"] is False and body["code"] == "entry_limit_reached"
     assert body["message"].startswith("你今天给该作品的票数已用完。")
-    assert "00:00（北京时间）起可以再投。" in body["message"]
+    assert "\u00a000:00（北京时间）起可以再投。" in body["message"]
     assert Vote.objects.count() == 1
 
 
@@ -69,7 +69,7 @@ def test_daily_limit_says_when_votes_come_back(student, campaign):
     body = vote(student, entries[3], **JSON).json()
     tomorrow = timezone.localdate() + timedelta(days=1)
     assert body["code"] == "daily_limit_reached"
-    back = f"{tomorrow.month}月{tomorrow.day}日 00:00（北京时间）起可以再投。"
+    back = f"{tomorrow.month}月{tomorrow.day}日\u00a000:00（北京时间）起可以再投。"
     assert body["message"] == "你今天在本活动的票数已用完。" + back
 
 

@@ -65,7 +65,7 @@ def refusal_sentence(error: DomainError) -> str:
     message = str(error.message)
     if isinstance(error, errors.DailyLimitReached | errors.EntryLimitReached):
         midnight = timezone.localtime(next_local_midnight())
-        when = formats.date_format(midnight, "MONTH_DAY_FORMAT") + " 00:00"
+        when = formats.date_format(midnight, "MONTH_DAY_FORMAT") + "\u00a000:00"
         message = _("%(refusal)s You can vote again from %(time)s (Beijing time).") % {
             "refusal": message,
             "time": when,

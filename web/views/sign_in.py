@@ -36,7 +36,7 @@ def sign_in(request):
     if request.method == "GET":
         next_url = safe_next(request.GET.get("next"), request, home)
         form = SignInForm(initial={"next": next_url, "ref": request_ref(request)})
-        return page(request, "sign_in.html", {"form": form, "sent_to": None})
+        return page(request, "sign_in.html", _context(request, form, sent_to=None))
 
     form = SignInForm(request.POST)
     if form.is_valid():
@@ -51,7 +51,7 @@ def sign_in(request):
                 except DomainError as error:
                     form.add_error(None, error.message)
                 else:
-                    sent_to = mask_phone(phone)
+                    sent_to = mask_phone(phone).removeprefix("+86")
         elif not verify_allowed(request, phone=phone):
             form.add_error(None, throttled_sentence())
         else:
@@ -64,7 +64,12 @@ def sign_in(request):
             else:
                 session_sign_in(request, result)
                 return redirect(_after_sign_in(request, safe_next(data["next"], request, home)))
-    return page(request, "sign_in.html", {"form": form, "sent_to": sent_to})
+    return page(request, "sign_in.html", _context(request, form, sent_to=sent_to))
+
+
+def _context(request, form, *, sent_to: str | None) -> dict:
+    pending = SESSION_PENDING_VOTE in request.session
+    return {"form": form, "sent_to": sent_to, "vote_pending": pending}
 
 
 def _after_sign_in(request, next_url: str) -> str:
