@@ -1,10 +1,15 @@
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.core.exceptions import PermissionDenied
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Value
+from django.http import Http404, HttpResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ambassadors.models import Ambassador, WorkLog
 from ambassadors.services import ambassador_referral_code_assign, worklogs_approve
+from ambassadors.share_kit import referral_poster_jpeg, referral_url
 from campaigns.rosters.admin import RosterImportExportMixin
 from campaigns.rules import is_ops
 from campaigns.scoping import SchoolScopedAdmin
@@ -27,13 +32,18 @@ class AmbassadorAdmin(RosterImportExportMixin, SchoolScopedAdmin):
         "active",
         "referral_code",
         "recruited",
+        "share_kit",
     ]
     list_filter = ["active", "role", ("school", RelatedOnly)]
     list_select_related = ["school"]
     search_fields = ["name", "student_id", "referral_code", "email"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(n_recruited=Count("recruited_voters"))
+        queryset = super().get_queryset(request).annotate(n_recruited=Count("recruited_voters"))
+        # Whose share kit this user may have: anyone's for operations staff, else only
+        # the intern's own (share_kit_allowed); read by the share_kit column.
+        own = Value(True) if is_ops(request.user) else Q(user_id=request.user.pk)
+        return queryset.annotate(kit_allowed=ExpressionWrapper(own, output_field=BooleanField()))
 
     def get_fields(self, request, obj=None):
         fields = [
@@ -48,6 +58,7 @@ class AmbassadorAdmin(RosterImportExportMixin, SchoolScopedAdmin):
             "active",
             "user",
             "referral_code",
+            "share_kit",
         ]
         if not is_ops(request.user):
             # Interns manage their team's roster, not logins, and see phones masked.
@@ -56,7 +67,7 @@ class AmbassadorAdmin(RosterImportExportMixin, SchoolScopedAdmin):
         return fields
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["referral_code"]
+        readonly = ["referral_code", "share_kit"]
         return readonly if is_ops(request.user) else [*readonly, "masked_phone"]
 
     def get_list_display(self, request):
@@ -73,6 +84,45 @@ class AmbassadorAdmin(RosterImportExportMixin, SchoolScopedAdmin):
     @admin.display(description=_("voters recruited"), ordering="n_recruited")
     def recruited(self, obj: Ambassador) -> int:
         return obj.n_recruited
+
+    # --- Share kit: the referral link and its poster --------------------------------
+
+    def share_kit_allowed(self, request, obj: Ambassador) -> bool:
+        """Operations staff for anyone; an intern for their own ambassador record only
+        (the queryset already stops at their school)."""
+        return is_ops(request.user) or (obj.user_id is not None and obj.user_id == request.user.pk)
+
+    @admin.display(description=_("share kit"))
+    def share_kit(self, obj: Ambassador):
+        if not obj.pk or not obj.referral_code or not getattr(obj, "kit_allowed", False):
+            return "-"
+        poster = reverse("admin:ambassadors_ambassador_share_poster", args=[obj.pk])
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            referral_url(obj),
+            _("referral link"),
+            poster,
+            _("download poster"),
+        )
+
+    def get_urls(self):
+        poster = path(
+            "<path:object_id>/share-poster/",
+            self.admin_site.admin_view(self.share_poster_view),
+            name="ambassadors_ambassador_share_poster",
+        )
+        return [poster, *super().get_urls()]
+
+    def share_poster_view(self, request, object_id):
+        ambassador = self.get_object(request, object_id)  # school-scoped; 403 out of scope
+        if ambassador is None:
+            raise Http404
+        if not self.share_kit_allowed(request, ambassador):
+            raise PermissionDenied
+        response = HttpResponse(referral_poster_jpeg(ambassador), content_type="image/jpeg")
+        filename = f"poster-{ambassador.referral_code}.jpg"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
     def save_model(self, request, obj, form, change):
         ambassador_referral_code_assign(ambassador=obj)

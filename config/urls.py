@@ -1,10 +1,10 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from voting.api.urls import share_urlpatterns
+from web.urls import share_urlpatterns
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -13,9 +13,18 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     *share_urlpatterns,
+    # The student site (web/urls.py), at the root: "/" lists the open campaigns, which
+    # is also where the admin's "View site" link (AdminSite.site_url) leads.
+    path("", include("web.urls")),
 ]
-# Unknown URLs under /api/ and /s/ answer in the API's JSON error envelope.
-handler404 = "voting.api.support.page_not_found"
-handler500 = "voting.api.support.server_error"
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Unknown URLs under /api/ answer in the API's JSON error envelope, elsewhere the site's
+# page in the reader's language.
+handler404 = "web.views.errors.page_not_found"
+handler500 = "web.views.errors.server_error"
+if settings.SERVE_MEDIA:
+    # Development and tests only (a live server's pages show their photos); production's
+    # proxy serves MEDIA_ROOT. The folder is read per request: tests move MEDIA_ROOT.
+    def _media(request, path):
+        return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", _media)]

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "ambassadors",
     "voting",
     "reports",
+    # The student site: above every app (web/apps.py).
+    "web",
     # The demo data (manage.py seed_demo); no models, and nothing imports it.
     "demo",
 ]
@@ -155,6 +157,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Django serves MEDIA_ROOT itself in development (and the tests' live server, which runs
+# with DEBUG off); production's reverse proxy does (README "Production deployment").
+SERVE_MEDIA = env.bool("DJANGO_SERVE_MEDIA", default=DEBUG)
 
 # --- Cache ------------------------------------------------------------------------------
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
@@ -214,14 +219,20 @@ OTP_MAX_ATTEMPTS = 5
 # Also enforced in the database (codes per phone per hour), across processes.
 OTP_MAX_PER_PHONE_PER_HOUR = env.int("OTP_MAX_PER_PHONE_PER_HOUR", default=10)
 # Where /s/{share_code} sends people; {campaign} is the slug, {entry} the id, {code} the
-# share code. Default: the entry in the API; production points it at the mobile web page.
-SHARE_REDIRECT_URL = env.str(
-    "SHARE_REDIRECT_URL", default="/api/v1/campaigns/{campaign}/entries/{entry}/?ref={code}"
-)
+# share code. Default: the entry's page on the student site (web/urls.py), keeping the
+# share code as ?ref= so that sign-in attributes a new voter to the share.
+SHARE_REDIRECT_URL = env.str("SHARE_REDIRECT_URL", default="/c/{campaign}/e/{entry}/?ref={code}")
 # Absolute base URL of this site (scheme and host, no path), for links printed where no
 # request is at hand: the QR code on share posters points at SITE_URL/s/{share_code}.
 # The development default follows PORT, the port `make run` serves on (bin/run-dev).
 SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
+# An expired or foreign form on the site (or the admin) answers a page in the reader's
+# language rather than Django's English one.
+CSRF_FAILURE_VIEW = "web.views.errors.csrf_failure"
+# Optional WeChat JS-SDK share card config (web/wechat.py): off while the app id is
+# empty. https://developers.weixin.qq.com/doc/offiaccount/OA_Web_Apps/JS-SDK.html
+WECHAT_APP_ID = env.str("WECHAT_APP_ID", default="")
+WECHAT_APP_SECRET = env.str("WECHAT_APP_SECRET", default="")
 
 # --- Photos (core/images.py, docs/contract.md "Photos") ------------------------------------
 # Every stored image passes these caps (docs/library-traps.md "Pillow and uploads"): file

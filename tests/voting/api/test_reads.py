@@ -247,9 +247,8 @@ def test_closed_campaign_leaderboard_stays_readable(api, entry):
 def test_share_link_records_a_click_and_redirects_to_the_entry(api, entry):
     response = api.get(f"/s/{entry.share_code}", HTTP_X_VISITOR_ID="visitor-from-wechat")
     assert response.status_code == 302
-    assert response["Location"] == (
-        f"/api/v1/campaigns/best-runner/entries/{entry.pk}/?ref={entry.share_code}"
-    )
+    # The entry's page on the student site (web/), keeping the referral for sign-in.
+    assert response["Location"] == f"/c/best-runner/e/{entry.pk}/?ref={entry.share_code}"
     click = Visit.objects.get()
     assert click.kind == Visit.Kind.SHARE_CLICK
     assert (click.entry, click.visitor_id) == (entry, "visitor-from-wechat")

@@ -65,7 +65,7 @@ def test_the_share_url_resolves_to_the_entry(api, approved):
     path = share_url(approved.share_code).removeprefix(SITE)
     response = api.get(path)
     assert response.status_code == 302
-    assert f"/entries/{approved.pk}/" in response["Location"]
+    assert f"/e/{approved.pk}/?ref={approved.share_code}" in response["Location"]
 
 
 def test_poster_uses_a_cjk_font_that_draws_chinese():

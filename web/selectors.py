@@ -1,0 +1,83 @@
+"""Reads of the student site beyond the API's (``voting/selectors/public.py``): what one
+voter sees of their own votes, and the images of an entry at the sizes pages show.
+
+Nothing here decides whether a vote is allowed: the vote service does, and says why.
+"""
+
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from campaigns.models import Campaign, Round
+from voting.models import Entry, LeaderboardSnapshot, Vote
+from voting.services.photos import derivative_name
+
+
+def image_url(entry: Entry, field: str) -> str | None:
+    """The URL of a thumbnail that matches the photo, else the photo's (the API's rule:
+    never a link to a file not drawn yet)."""
+    image = getattr(entry, field)
+    if image and image.name == derivative_name(entry, field):
+        return image.url
+    return entry.photo.url if entry.photo else None
+
+
+def entry_votes_for_viewer(*, entry: Entry, voter_id: int | None) -> int:
+    """The entry's votes as its page shows them: the latest leaderboard snapshot (what
+    the leaderboard and the API say), plus the viewer's own valid votes cast since it
+    was computed, so a student sees their vote counted at once. Two queries at most."""
+    snapshot = (
+        LeaderboardSnapshot.objects.filter(round_id=entry.round_id)
+        .order_by("-computed_at", "-id")
+        .values("computed_at", "standings")
+        .first()
+    )
+    if snapshot is None:
+        return Vote.objects.filter(entry=entry, status=Vote.Status.VALID).count()
+    votes = next((r["votes"] for r in snapshot["standings"] if r["entry_id"] == entry.pk), 0)
+    if voter_id is not None:
+        votes += Vote.objects.filter(
+            voter_id=voter_id,
+            entry=entry,
+            status=Vote.Status.VALID,
+            cast_at__gt=snapshot["computed_at"],
+        ).count()
+    return votes
+
+
+def votes_remaining_today(*, campaign: Campaign, voter_id: int) -> int:
+    """How many votes the voter has left in the campaign today (local day)."""
+    used = Vote.objects.filter(
+        voter_id=voter_id,
+        campaign=campaign,
+        day=timezone.localdate(),
+        status=Vote.Status.VALID,
+    ).count()
+    return max(campaign.votes_per_day - used, 0)
+
+
+def next_local_midnight(at: datetime | None = None) -> datetime:
+    """When daily limits start over: the next midnight in the site's zone (Beijing)."""
+    today = timezone.localdate(at or timezone.now())
+    midnight = datetime.combine(today + timedelta(days=1), datetime.min.time())
+    return timezone.make_aware(midnight)
+
+
+def voting_phase(*, campaign: Campaign, round_: Round | None, at: datetime | None = None) -> str:
+    """For the page's wording only ("upcoming", "open", "ended"); the vote service alone
+    decides a vote."""
+    at = at or timezone.now()
+    starts = max(filter(None, [campaign.voting_starts_at, round_ and round_.voting_starts_at]))
+    ends = min(filter(None, [campaign.voting_ends_at, round_ and round_.voting_ends_at]))
+    if campaign.status != Campaign.Status.OPEN or at >= ends:
+        return "ended"
+    return "upcoming" if at < starts else "open"
+
+
+def submissions_open(*, campaign: Campaign, at: datetime | None = None) -> bool:
+    """For the page's wording only; ``entry_submit`` decides."""
+    at = at or timezone.now()
+    return (
+        campaign.status == Campaign.Status.OPEN
+        and campaign.submission_starts_at <= at < campaign.submission_ends_at
+    )
