@@ -22,6 +22,7 @@ help:
 	@echo "make format            ruff format and ruff check --fix"
 	@echo "make migrations-check  fail if a model change lacks a migration"
 	@echo "make bench             run the benchmarks in bench/"
+	@echo "make soak              the embedded stack under ordinary use for SOAK_MINUTES (20), then checks nothing was lost"
 
 venv: $(STAMP)
 
@@ -56,7 +57,7 @@ migrations-check: venv
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 bench: venv
-	@shopt -s nullglob; files=(bench/*.py); \
+	@shopt -s nullglob; files=(bench/bench_*.py); \
 	if [ $${#files[@]} -eq 0 ]; then echo "No benchmarks in bench/ yet."; fi; \
 	for f in "$${files[@]}"; do echo "== $$f"; DJANGO_DEBUG=1 $(BIN)/python "$$f" || exit 1; done
 
@@ -76,3 +77,11 @@ bench-reports: venv
 .PHONY: bench-votes
 bench-votes: venv
 	$(BIN)/python bench/bench_votes.py
+
+# The embedded stack of `make run` (SQLite, filesystem broker, runserver + worker + beat) on
+# a throw-away VAR_DIR under ordinary use for SOAK_MINUTES (votes through the API, reports
+# and roster imports through the admin), then: nothing lost, nothing crashed.
+SOAK_MINUTES ?= 20
+.PHONY: soak
+soak: venv
+	$(BIN)/python bench/soak_embedded.py --minutes $(SOAK_MINUTES)
