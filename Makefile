@@ -8,31 +8,41 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-# Touched after a successful install: pip runs again only when a requirements file changes.
-STAMP := $(VENV)/.installed
+# Touched after a successful install: pip runs again only when its requirements change.
+# `make run` needs the runtime packages only (requirements.txt); the tests, lint and
+# benchmarks add the dev tools (requirements-dev.txt). `make venv` is the dev install.
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
+PIP_INSTALL = -m pip install --quiet --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test test-browser lint format bench migrations-check bench-reports
+.PHONY: help venv venv-runtime run test test-browser lint format bench migrations-check bench-reports
 
 help:
-	@echo "make run               start web, Celery worker and beat on http://127.0.0.1:8000/ with demo data"
+	@echo "make run               start web, Celery worker and beat on http://127.0.0.1:8000/ with demo data (runtime packages only)"
 	@echo "make test              run the test suite (SQLite + filesystem broker unless DATABASE_URL/CELERY_BROKER_URL say otherwise)"
 	@echo "make test-browser      run the browser tests (Playwright + Debian's /usr/bin/chromium; screenshots in artifacts/screenshots/)"
 	@echo "make lint              ruff check and ruff format --check"
+	@echo "make venv              .venv with the runtime and dev packages"
 	@echo "make format            ruff format and ruff check --fix"
 	@echo "make migrations-check  fail if a model change lacks a migration"
 	@echo "make bench             run the benchmarks in bench/"
 	@echo "make soak              the embedded stack under ordinary use for SOAK_MINUTES (20), then checks nothing was lost"
 
-venv: $(STAMP)
+venv: $(DEV_STAMP)
+venv-runtime: $(RUNTIME_STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(RUNTIME_STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python $(PIP_INSTALL) -r requirements.txt
+	@touch $@
+
+$(DEV_STAMP): $(RUNTIME_STAMP) requirements-dev.txt
+	$(BIN)/python $(PIP_INSTALL) -r requirements-dev.txt
 	@touch $@
 
 run: export DJANGO_DEBUG = 1
-run: venv
+run: venv-runtime
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	bin/run-dev
