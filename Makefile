@@ -13,17 +13,19 @@ BIN := $(VENV)/bin
 # benchmarks add the dev tools (requirements-dev.txt). `make venv` is the dev install.
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
+# requirements.txt alone, nothing else: what production installs (bin/smoke-prod runs on it).
+PROD_VENV := .venv-prod
 PIP_INSTALL = -m pip install --quiet --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: help venv venv-runtime run test test-browser lint format bench migrations-check bench-reports
+.PHONY: help venv venv-runtime venv-prod run test test-browser lint format bench migrations-check bench-reports
 
 help:
 	@echo "make run               start web, Celery worker and beat on http://127.0.0.1:8000/ with demo data (runtime packages only)"
 	@echo "make test              run the test suite (SQLite + filesystem broker unless DATABASE_URL/CELERY_BROKER_URL say otherwise)"
 	@echo "make test-browser      run the browser tests (Playwright + Debian's /usr/bin/chromium; screenshots in artifacts/screenshots/)"
 	@echo "make lint              ruff check and ruff format --check"
-	@echo "make venv              .venv with the runtime and dev packages"
+	@echo "make venv              .venv with the runtime and dev packages (make venv-prod: .venv-prod, requirements.txt alone)"
 	@echo "make format            ruff format and ruff check --fix"
 	@echo "make migrations-check  fail if a model change lacks a migration"
 	@echo "make bench             run the benchmarks in bench/"
@@ -31,6 +33,7 @@ help:
 
 venv: $(DEV_STAMP)
 venv-runtime: $(RUNTIME_STAMP)
+venv-prod: $(PROD_VENV)/.installed
 
 $(RUNTIME_STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +42,11 @@ $(RUNTIME_STAMP): requirements.txt
 
 $(DEV_STAMP): $(RUNTIME_STAMP) requirements-dev.txt
 	$(BIN)/python $(PIP_INSTALL) -r requirements-dev.txt
+	@touch $@
+
+$(PROD_VENV)/.installed: requirements.txt
+	@test -x $(PROD_VENV)/bin/python || $(PYTHON) -m venv $(PROD_VENV)
+	$(PROD_VENV)/bin/python $(PIP_INSTALL) -r requirements.txt
 	@touch $@
 
 run: export DJANGO_DEBUG = 1
