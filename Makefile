@@ -8,31 +8,50 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-# Touched after a successful install: pip runs again only when a requirements file changes.
-STAMP := $(VENV)/.installed
+# Touched after a successful install: pip runs again only when its requirements change.
+# `make run` needs the runtime packages only (requirements.txt); the tests, lint and
+# benchmarks add the dev tools (requirements-dev.txt). `make venv` is the dev install.
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
+# requirements.txt alone, nothing else: what production installs (bin/smoke-prod runs on it).
+PROD_VENV := .venv-prod
+PIP_INSTALL = -m pip install --quiet --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test test-fast test-browser lint format bench migrations-check bench-reports
+.PHONY: help venv venv-runtime venv-prod run test test-fast test-browser lint format bench migrations-check bench-reports
 
 help:
-	@echo "make run               start web, Celery worker and beat on http://127.0.0.1:8000/ with demo data"
+	@echo "make run               start web, Celery worker and beat on http://127.0.0.1:8000/ with demo data (runtime packages only)"
 	@echo "make test              run the test suite (SQLite + filesystem broker unless DATABASE_URL/CELERY_BROKER_URL say otherwise)"
-	@echo "make test-fast           the inner loop: skips the slow, worker and browser tests (markers in pyproject.toml)"
+	@echo "make test-fast          the inner loop: skips the slow, worker and browser tests (markers in pyproject.toml)"
 	@echo "make test-browser      run the browser tests (Playwright + Debian's /usr/bin/chromium; screenshots in artifacts/screenshots/)"
 	@echo "make lint              ruff check and ruff format --check"
+	@echo "make venv              .venv with the runtime and dev packages (make venv-prod: .venv-prod, requirements.txt alone)"
 	@echo "make format            ruff format and ruff check --fix"
 	@echo "make migrations-check  fail if a model change lacks a migration"
 	@echo "make bench             run the benchmarks in bench/"
+	@echo "make soak              the embedded stack under ordinary use for SOAK_MINUTES (20), then checks nothing was lost"
 
-venv: $(STAMP)
+venv: $(DEV_STAMP)
+venv-runtime: $(RUNTIME_STAMP)
+venv-prod: $(PROD_VENV)/.installed
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(RUNTIME_STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python $(PIP_INSTALL) -r requirements.txt
+	@touch $@
+
+$(DEV_STAMP): $(RUNTIME_STAMP) requirements-dev.txt
+	$(BIN)/python $(PIP_INSTALL) -r requirements-dev.txt
+	@touch $@
+
+$(PROD_VENV)/.installed: requirements.txt
+	@test -x $(PROD_VENV)/bin/python || $(PYTHON) -m venv $(PROD_VENV)
+	$(PROD_VENV)/bin/python $(PIP_INSTALL) -r requirements.txt
 	@touch $@
 
 run: export DJANGO_DEBUG = 1
-run: venv
+run: venv-runtime
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	bin/run-dev
@@ -61,7 +80,7 @@ migrations-check: venv
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 bench: venv
-	@shopt -s nullglob; files=(bench/*.py); \
+	@shopt -s nullglob; files=(bench/bench_*.py); \
 	if [ $${#files[@]} -eq 0 ]; then echo "No benchmarks in bench/ yet."; fi; \
 	for f in "$${files[@]}"; do echo "== $$f"; DJANGO_DEBUG=1 $(BIN)/python "$$f" || exit 1; done
 
@@ -81,3 +100,11 @@ bench-reports: venv
 .PHONY: bench-votes
 bench-votes: venv
 	$(BIN)/python bench/bench_votes.py
+
+# The embedded stack of `make run` (SQLite, filesystem broker, runserver + worker + beat) on
+# a throw-away VAR_DIR under ordinary use for SOAK_MINUTES (votes through the API, reports
+# and roster imports through the admin), then: nothing lost, nothing crashed.
+SOAK_MINUTES ?= 20
+.PHONY: soak
+soak: venv
+	$(BIN)/python bench/soak_embedded.py --minutes $(SOAK_MINUTES)

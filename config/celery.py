@@ -12,3 +12,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 app = Celery("campus")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+if os.environ.get("CELERY_TASK_LEDGER"):  # the soak test's record (config/task_ledger.py)
+    from .task_ledger import connect
+
+    connect(os.environ["CELERY_TASK_LEDGER"])

@@ -292,6 +292,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "polling_interval": 0.2,
     }
+    # The stock channel can hand a consumer a half-written message (kombu#1551): ours
+    # writes aside and renames (config/kombu_filesystem.py). The URL stays filesystem://.
+    CELERY_BROKER_TRANSPORT = "config.kombu_filesystem:Transport"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"

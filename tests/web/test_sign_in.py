@@ -152,7 +152,7 @@ def test_sign_out_revokes_the_token(client, voter):
 def test_revoking_the_voters_tokens_signs_the_site_out(client, voter):
     sign_in_as(client, voter)
     assert client.get("/me/votes/").status_code == 200
-    voter_tokens_revoke_all(voter=voter)
+    voter_tokens_revoke_all(voter_ids=[voter.pk])
     response = client.get("/me/votes/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
 
