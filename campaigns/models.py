@@ -15,6 +15,8 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.phones import PhoneField
+
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
@@ -380,7 +382,7 @@ class StaffPhone(models.Model):
     """Phone numbers of operations staff and test accounts. Voters with these numbers
     are never counted as new users (ambassadors are recognised by their own roster)."""
 
-    phone = models.CharField(_("phone (E.164)"), max_length=20, unique=True)
+    phone = PhoneField(_("phone (E.164)"), unique=True)
     label = models.CharField(_("whose"), max_length=120, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
