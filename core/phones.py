@@ -89,6 +89,12 @@ class PhoneField(models.CharField):
         except InvalidPhone as exc:
             raise ValidationError(str(exc), code="invalid_phone") from exc
 
+    def get_prep_value(self, value):
+        # CharField would run ``to_python`` on every saved and looked-up value: a lookup
+        # with a non-phone must find nothing, not raise. Writes are cleaned before.
+        value = models.Field.get_prep_value(self, value)
+        return value if value is None else str(value)
+
     def formfield(self, **kwargs):
         # Room for the spellings people type ("+86 138 0013 8000"); stored as E.164.
         kwargs.setdefault("max_length", _MAX_INPUT)
