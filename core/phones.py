@@ -71,8 +71,8 @@ def phone_national(e164: str) -> str:
 
 class PhoneField(models.CharField):
     """A phone stored in E.164 whatever was typed: ``full_clean()`` (every model form,
-    the admin's included) normalises the value or reports why it is not a phone. Blank
-    stays blank where the field allows it."""
+    the admin's included) normalises the value or reports why it is not a phone, and
+    every save normalises it too. Blank stays blank where the field allows it."""
 
     description = gettext_lazy("Phone number (E.164)")
 
@@ -88,6 +88,19 @@ class PhoneField(models.CharField):
             return phone_normalize(value)
         except InvalidPhone as exc:
             raise ValidationError(str(exc), code="invalid_phone") from exc
+
+    def pre_save(self, model_instance, add):
+        # Every save (and bulk_create) stores the E.164 form of a readable phone, also
+        # where nothing cleaned the model first (seeders, scripts); a value that is not a
+        # phone is left for ``full_clean`` to report.
+        value = getattr(model_instance, self.attname)
+        if value not in self.empty_values:
+            try:
+                value = phone_normalize(value)
+            except InvalidPhone:
+                return value
+            setattr(model_instance, self.attname, value)
+        return value
 
     def get_prep_value(self, value):
         # CharField would run ``to_python`` on every saved and looked-up value: a lookup

@@ -30,13 +30,16 @@ def test_ambassador_phones_are_normalised_and_unreadable_ones_left_alone():
 
 def test_staff_phones_are_normalised_and_duplicates_merged():
     user = UserFactory()
-    StaffPhone.objects.bulk_create(
+    # As the admin stored them before: typed (an UPDATE skips the field's normalising).
+    for n, (typed, label, owner) in enumerate(
         [
-            StaffPhone(phone="13700000001", label=""),
-            StaffPhone(phone="+86 137 0000 0001", label="运营", user=user),
-            StaffPhone(phone="0086-137-0000-0002", label="测试"),
+            ("13700000001", "", None),
+            ("+86 137 0000 0001", "运营", user),
+            ("0086-137-0000-0002", "测试", None),
         ]
-    )
+    ):
+        row = StaffPhone.objects.create(phone=f"+861390000000{n}", label=label, user=owner)
+        StaffPhone.objects.filter(pk=row.pk).update(phone=typed)
     migration("campaigns", "0005_normalise_staff_phones").normalise(apps, None)
     rows = list(StaffPhone.objects.order_by("phone").values_list("phone", "label", "user"))
     assert rows == [("+8613700000001", "运营", user.pk), ("+8613700000002", "测试", None)]
