@@ -8,26 +8,26 @@ the message in the reader's language (``warning_text``). docs/metrics.md lists t
 from typing import Any
 
 from django.utils.translation import gettext
-from django.utils.translation import gettext_noop as _noop
+from django.utils.translation import gettext_noop
 
 MESSAGES = {
-    "participants_exceed_visitors": _noop(
+    "participants_exceed_visitors": gettext_noop(
         "%(participants)s participants but only %(visitors)s counted visitors: the "
         "participation rate is left out. A client may be voting without sending a visitor id."
     ),
-    "share_signups_exceed_share_visitors": _noop(
+    "share_signups_exceed_share_visitors": gettext_noop(
         "%(signups)s sign-ups through share links but only %(visitors)s counted share-link "
         "visitors: the share conversion rate is left out."
     ),
-    "no_activity_ingested": _noop(
+    "no_activity_ingested": gettext_noop(
         "No app activity was ever received for the %(new_users)s new users: retention reads "
         "zero because the app backend sent nothing, not because nobody stayed."
     ),
-    "no_costs": _noop(
+    "no_costs": gettext_noop(
         "No cost is recorded for this campaign (no prize, expense or labour): every cost per "
         "user reads zero."
     ),
-    "expense_other_pilot": _noop(
+    "expense_other_pilot": gettext_noop(
         "%(count)s expenses booked on this campaign name another pilot; they are counted "
         "here. Correct their pilot."
     ),
