@@ -7,8 +7,7 @@ the message in the reader's language (``warning_text``). docs/metrics.md lists t
 
 from typing import Any
 
-from django.utils.translation import gettext
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 MESSAGES = {
     "participants_exceed_visitors": gettext_noop(

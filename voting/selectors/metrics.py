@@ -143,7 +143,11 @@ def activity_seen(users: QuerySet[Voter]) -> bool:
 
 
 def latest_verification(users: QuerySet[Voter]) -> datetime | None:
-    return users.order_by().aggregate(last=Max("verified_at"))["last"]
+    """When the newest of these users was verified. Over their ids: aggregating the
+    annotated queryset itself would run its activity lookups once more."""
+    return Voter.objects.filter(pk__in=users.order_by().values("pk")).aggregate(
+        last=Max("verified_at")
+    )["last"]
 
 
 def _retention_aggregates(*, today: date) -> dict:
