@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.phones import PhoneField
+
 
 class Ambassador(models.Model):
     class Role(models.TextChoices):
@@ -22,9 +24,9 @@ class Ambassador(models.Model):
     name = models.CharField(_("name"), max_length=60)
     # Kept as text: student ids carry leading zeros.
     student_id = models.CharField(_("student id"), max_length=32)
-    phone = models.CharField(
-        _("phone"), max_length=20, blank=True, help_text=_("E.164, e.g. +8613800138000.")
-    )
+    # Stored as E.164 whatever was typed (core/phones.py): voters are excluded from the
+    # report's new users by exact match on it.
+    phone = PhoneField(_("phone"), blank=True, help_text=_("Stored as E.164, e.g. +8613800138000."))
     email = models.EmailField(_("email"), blank=True)
     role = models.CharField(_("role"), max_length=8, choices=Role.choices, default=Role.INTERN)
     hourly_rate = models.DecimalField(

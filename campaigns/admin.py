@@ -1,7 +1,6 @@
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -9,6 +8,14 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.forms import (
+    CampaignAdminForm,
+    PilotReplicateForm,
+    PrizeAdminForm,
+    PrizeFormSet,
+    RoundAdminForm,
+    RoundFormSet,
+)
 from campaigns.models import (
     AuditLog,
     Campaign,
@@ -24,7 +31,6 @@ from campaigns.rosters.admin import XLSX_TYPE, RosterImportExportMixin
 from campaigns.rules import is_ops, user_school_id
 from campaigns.scoping import ReadOnlyAdmin, SchoolScopedAdmin, ScopedInlineMixin, progress_html
 from campaigns.services import (
-    POLICY_FIELDS,
     campaign_first_round_ensure,
     campaign_policy_frozen,
     campaign_record_frozen_change,
@@ -112,43 +118,11 @@ class PilotAdmin(SchoolScopedAdmin):
         )
 
 
-class PilotReplicateForm(forms.Form):
-    school = forms.ModelChoiceField(School.objects.all(), label=_("school"))
-    starts_on = forms.DateField(
-        label=_("starts on"), help_text=_("Every date of the plan shifts by the same days.")
-    )
-    name = forms.CharField(label=_("name"), max_length=120)
-
-    def __init__(self, *args, pilot: Pilot, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.pilot = pilot
-        self.fields["school"].queryset = School.objects.exclude(pk=pilot.school_id)
-
-    def clean(self):
-        cleaned = super().clean()
-        school, name = cleaned.get("school"), cleaned.get("name")
-        if school and name and Pilot.objects.filter(school=school, name=name).exists():
-            raise ValidationError(_("This school already has a pilot with this name."))
-        return cleaned
-
-
 class RoundInline(ScopedInlineMixin, admin.TabularInline):
     model = Round
+    formset = RoundFormSet
     extra = 0
     fields = ["number", "topic", "voting_starts_at", "voting_ends_at"]
-
-
-class PrizeFormSet(forms.BaseInlineFormSet):
-    def clean(self):
-        super().clean()
-        # The reason is a field of the parent form, which a formset cannot see; read it
-        # from the same POST so a frozen prize list never changes without one.
-        if (
-            self.has_changed()
-            and campaign_policy_frozen(campaign=self.instance)
-            and not self.data.get("change_reason", "").strip()
-        ):
-            raise ValidationError(_("Voting has opened: prize changes need a reason."))
 
 
 class PrizeInline(ScopedInlineMixin, admin.TabularInline):
@@ -156,48 +130,6 @@ class PrizeInline(ScopedInlineMixin, admin.TabularInline):
     formset = PrizeFormSet
     extra = 0
     fields = ["round", "name", "rank_from", "rank_to", "unit_cost", "quantity"]
-
-
-class CampaignAdminForm(forms.ModelForm):
-    change_reason = forms.CharField(
-        label=_("Reason for changing a frozen policy"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_(
-            "Voting has opened: the vote policy and prizes are frozen. Any change needs a "
-            "reason, recorded in the audit log."
-        ),
-    )
-
-    class Meta:
-        model = Campaign
-        fields = [
-            "pilot",
-            "kind",
-            "title",
-            "slug",
-            "status",
-            "rules",
-            "submission_starts_at",
-            "submission_ends_at",
-            "voting_starts_at",
-            "voting_ends_at",
-            *POLICY_FIELDS,
-        ]
-
-    def frozen_changes(self) -> list[str]:
-        if not campaign_policy_frozen(campaign=self.instance):
-            return []
-        return [name for name in self.changed_data if name in POLICY_FIELDS]
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.frozen_changes() and not cleaned.get("change_reason", "").strip():
-            raise ValidationError(
-                _("Voting has opened: give a reason for changing %(fields)s.")
-                % {"fields": ", ".join(self.frozen_changes())}
-            )
-        return cleaned
 
 
 @admin.register(Campaign)
@@ -255,26 +187,65 @@ class CampaignAdmin(SchoolScopedAdmin):
         return obj.n_entries
 
     def save_related(self, request, form, formsets, change):
-        prizes_changed = any(
-            fs.has_changed() for fs in formsets if fs.model is Prize
-        ) and campaign_policy_frozen(campaign=form.instance)
-        frozen = form.frozen_changes()
+        frozen = campaign_policy_frozen(campaign=form.instance)
+        prizes_changed = frozen and any(fs.has_changed() for fs in formsets if fs.model is Prize)
+        rounds_changed = frozen and any(fs.has_changed() for fs in formsets if fs.model is Round)
+        changes = form.audited_changes()
         super().save_related(request, form, formsets, change)
         campaign_first_round_ensure(campaign=form.instance)
-        if frozen or prizes_changed:
+        if changes["fields"] or prizes_changed or rounds_changed:
             campaign_record_frozen_change(
                 campaign=form.instance,
                 actor=request.user,
                 reason=form.cleaned_data["change_reason"].strip(),
                 changes={
-                    "fields": {name: str(form.cleaned_data[name]) for name in frozen},
+                    **changes,
                     "prizes_changed": prizes_changed,
+                    "rounds_changed": rounds_changed,
                 },
             )
 
 
+class FrozenChildAdmin(SchoolScopedAdmin):
+    audit_action = ""
+
+    def save_model(self, request, obj, form, change):
+        campaign = form.frozen_campaign() if form.has_changed() else None
+        super().save_model(request, obj, form, change)
+        if campaign is not None:
+            campaign_record_frozen_change(
+                campaign=campaign,
+                actor=request.user,
+                reason=form.cleaned_data["change_reason"].strip(),
+                action=self.audit_action,
+                target=obj,
+                changes={
+                    "fields": {
+                        name: str(form.cleaned_data.get(name))
+                        for name in form.changed_data
+                        if name != "change_reason"
+                    },
+                    "previous": {
+                        name: str(form.initial.get(name))
+                        for name in form.changed_data
+                        if name != "change_reason"
+                    },
+                    "added": not change,
+                },
+            )
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting leaves no reason: a frozen campaign's rounds and prizes are changed,
+        # with a reason, never deleted.
+        if obj is not None and campaign_policy_frozen(campaign=obj.campaign):
+            return False
+        return super().has_delete_permission(request, obj)
+
+
 @admin.register(Round)
-class RoundAdmin(SchoolScopedAdmin):
+class RoundAdmin(FrozenChildAdmin):
+    form = RoundAdminForm
+    audit_action = "round.change_after_opening"
     list_display = ["__str__", "campaign", "number", "topic", "voting_starts_at", "voting_ends_at"]
     list_filter = [("campaign", RelatedOnly)]
     list_select_related = ["campaign"]
@@ -282,7 +253,9 @@ class RoundAdmin(SchoolScopedAdmin):
 
 
 @admin.register(Prize)
-class PrizeAdmin(SchoolScopedAdmin):
+class PrizeAdmin(FrozenChildAdmin):
+    form = PrizeAdminForm
+    audit_action = "prize.change_after_opening"
     list_display = ["name", "campaign", "round", "rank_from", "rank_to", "unit_cost", "quantity"]
     list_filter = [("campaign", RelatedOnly)]
     list_select_related = ["campaign", "round__campaign"]

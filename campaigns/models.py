@@ -8,12 +8,15 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from core.phones import PhoneField
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -281,6 +284,12 @@ class Prize(models.Model):
     def __str__(self) -> str:
         return f"{self.name} (#{self.rank_from}–{self.rank_to})"
 
+    def clean(self) -> None:
+        # A prize on another campaign's round was never counted nor awarded anywhere.
+        # Not a database constraint: a CHECK cannot look at another table (docs/metrics.md).
+        if self.round_id and self.campaign_id and self.round.campaign_id != self.campaign_id:
+            raise ValidationError({"round": _("This round belongs to another campaign.")})
+
     @property
     def school_id(self) -> int:
         return self.campaign.pilot.school_id
@@ -331,6 +340,16 @@ class Expense(models.Model):
     def __str__(self) -> str:
         return f"{self.get_category_display()} ¥{self.amount} ({self.spent_on})"
 
+    def clean(self) -> None:
+        # An expense on a campaign of another pilot fell out of both pilots' reports.
+        if self.campaign_id and self.pilot_id and self.campaign.pilot_id != self.pilot_id:
+            raise ValidationError(
+                {
+                    "campaign": _("This campaign belongs to another pilot: %(pilot)s.")
+                    % {"pilot": self.campaign.pilot}
+                }
+            )
+
     @property
     def school_id(self) -> int:
         return self.pilot.school_id
@@ -380,7 +399,7 @@ class StaffPhone(models.Model):
     """Phone numbers of operations staff and test accounts. Voters with these numbers
     are never counted as new users (ambassadors are recognised by their own roster)."""
 
-    phone = models.CharField(_("phone (E.164)"), max_length=20, unique=True)
+    phone = PhoneField(_("phone (E.164)"), unique=True)
     label = models.CharField(_("whose"), max_length=120, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -2,23 +2,46 @@
 
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from campaigns.models import Campaign, Expense, Prize
 
 ZERO = Decimal("0.00")
 
 
+def pilot_campaigns_that_ran(*, pilot_id: int) -> QuerySet[Campaign]:
+    """The pilot's campaigns that actually opened: open or closed, or archived after
+    taking entries. A draft, or a campaign archived without ever running, carries none of
+    the pilot's shared costs (docs/metrics.md "expenses")."""
+    # Entries through the reverse relation: the voting app sits above this one.
+    return (
+        Campaign.objects.filter(pilot_id=pilot_id)
+        .filter(
+            Q(status__in=[Campaign.Status.OPEN, Campaign.Status.CLOSED])
+            | Q(status=Campaign.Status.ARCHIVED, entries__isnull=False)
+        )
+        .distinct()
+    )
+
+
 def campaign_share_of_pilot(*, campaign: Campaign) -> Decimal:
     """The share of pilot-wide costs a campaign carries: split evenly over the pilot's
-    campaigns that were not archived before running (docs/metrics.md)."""
-    n = campaign.pilot.campaigns.count()
-    return Decimal(1) / Decimal(n) if n else Decimal(1)
+    campaigns that ran; a campaign that never ran carries none."""
+    ran = list(pilot_campaigns_that_ran(pilot_id=campaign.pilot_id).values_list("pk", flat=True))
+    if campaign.pk not in ran:
+        return Decimal(0)
+    return Decimal(1) / Decimal(len(ran))
+
+
+def _campaign_expenses(campaign: Campaign) -> QuerySet[Expense]:
+    # An expense belongs to the campaign it names even where an older row names another
+    # pilot (refused since, docs/metrics.md): it must not vanish from both.
+    return Expense.objects.filter(Q(campaign_id=campaign.pk) | Q(pilot_id=campaign.pilot_id))
 
 
 def expenses_for_campaign(*, campaign: Campaign) -> Decimal:
     """Expenses booked on the campaign, plus its share of the pilot-wide ones."""
-    totals = Expense.objects.filter(pilot_id=campaign.pilot_id).aggregate(
+    totals = _campaign_expenses(campaign).aggregate(
         own=Sum("amount", filter=Q(campaign_id=campaign.pk)),
         pilot_wide=Sum("amount", filter=Q(campaign__isnull=True)),
     )
@@ -28,19 +51,33 @@ def expenses_for_campaign(*, campaign: Campaign) -> Decimal:
 
 
 def expenses_for_pilot(*, pilot_id: int) -> Decimal:
-    return Expense.objects.filter(pilot_id=pilot_id).aggregate(t=Sum("amount"))["t"] or ZERO
+    """Every expense of the pilot: its own rows and those booked on its campaigns."""
+    return (
+        Expense.objects.filter(Q(pilot_id=pilot_id) | Q(campaign__pilot_id=pilot_id)).aggregate(
+            t=Sum("amount")
+        )["t"]
+        or ZERO
+    )
+
+
+def expenses_pilot_mismatched(*, campaign: Campaign) -> int:
+    """Expenses booked on the campaign under another pilot (rows older than the check)."""
+    return (
+        Expense.objects.filter(campaign_id=campaign.pk).exclude(pilot_id=campaign.pilot_id).count()
+    )
 
 
 def expenses_by_category(*, campaign: Campaign) -> dict[str, Decimal]:
     share = campaign_share_of_pilot(campaign=campaign)
     rows = (
-        Expense.objects.filter(pilot_id=campaign.pilot_id)
+        _campaign_expenses(campaign)
         .filter(Q(campaign_id=campaign.pk) | Q(campaign__isnull=True))
         .values("category")
         .annotate(
             own=Sum("amount", filter=Q(campaign_id=campaign.pk)),
             pilot_wide=Sum("amount", filter=Q(campaign__isnull=True)),
         )
+        .order_by("category")
     )
     return {
         row["category"]: (row["own"] or ZERO) + (row["pilot_wide"] or ZERO) * share for row in rows
@@ -48,8 +85,9 @@ def expenses_by_category(*, campaign: Campaign) -> dict[str, Decimal]:
 
 
 def prize_cost_awarded(*, campaign_id: int, ranked_entries_by_round: dict[int, int]) -> Decimal:
-    """Cost of the prizes the standing awards: ``unit_cost × quantity`` for every rank of
+    """Cost of the prizes a standing awards: ``unit_cost × quantity`` for every rank of
     a prize's range that an entry holds. A prize without a round applies to each round.
+    Used while a campaign has no prize awards yet (before it closes).
 
     ``ranked_entries_by_round`` maps a round id to how many entries its standing ranks.
     """

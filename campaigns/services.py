@@ -5,12 +5,19 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from campaigns.audit import audit_record
 from campaigns.models import Campaign, Pilot, Prize, Round, School
 
 # The vote policy: frozen once voting opens (docs/vote-policy.md).
 POLICY_FIELDS = ("votes_per_day", "votes_per_entry_per_day", "school_voters_only")
+# Limits that may only be raised once voting has opened: lowering one would leave valid
+# votes above it.
+LIMIT_FIELDS = ("votes_per_day", "votes_per_entry_per_day")
+WINDOW_FIELDS = ("submission_starts_at", "submission_ends_at", "voting_starts_at", "voting_ends_at")
+# What needs a reason, and leaves an audit row, once voting has opened.
+AUDITED_FIELDS = (*POLICY_FIELDS, *WINDOW_FIELDS, "status")
 
 
 def campaign_first_round_ensure(*, campaign: Campaign) -> Round:
@@ -21,18 +28,58 @@ def campaign_first_round_ensure(*, campaign: Campaign) -> Round:
 
 
 def campaign_policy_frozen(*, campaign: Campaign) -> bool:
-    """Whether voting has opened, so the policy and prizes are frozen."""
-    return campaign.pk is not None and campaign.voting_starts_at <= timezone.now()
+    """Whether voting has opened, so the policy, windows, status, rounds and prizes are
+    frozen (changes need a reason and are audited). Read from the stored row: a form
+    moving the opening into the future does not unfreeze the campaign it edits."""
+    if campaign.pk is None:
+        return False
+    return Campaign.objects.filter(pk=campaign.pk, voting_starts_at__lte=timezone.now()).exists()
+
+
+def campaign_frozen_change_errors(*, before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Why a change to a campaign whose voting has opened is refused, whatever the
+    reason given: a vote limit may only go up, and "only voters of the school" may not be
+    switched on, since either would leave valid votes that break the new policy."""
+    errors = []
+    for name in LIMIT_FIELDS:
+        if name in after and after[name] < before[name]:
+            errors.append(
+                _(
+                    "Voting has opened: %(field)s can only be raised (%(old)s → %(new)s would "
+                    "leave valid votes above the limit)."
+                )
+                % {
+                    "field": Campaign._meta.get_field(name).verbose_name,
+                    "old": before[name],
+                    "new": after[name],
+                }
+            )
+    if after.get("school_voters_only") and not before.get("school_voters_only"):
+        errors.append(
+            _(
+                "Voting has opened: it cannot be restricted to the school's voters now "
+                "(votes already cast by others would break it)."
+            )
+        )
+    return errors
 
 
 def campaign_record_frozen_change(
-    *, campaign: Campaign, actor: Any, reason: str, changes: dict[str, Any]
+    *,
+    campaign: Campaign,
+    actor: Any,
+    reason: str,
+    changes: dict[str, Any],
+    action: str = "campaign.policy_change",
+    target: Any = None,
 ) -> None:
-    """Audit a change staff made to a frozen policy or prize list: who, when and why."""
+    """Audit a change staff made after voting opened (policy, windows, status, prizes,
+    rounds): who, when, why, and the values before and after."""
     audit_record(
         actor=actor,
-        action="campaign.policy_change",
-        target=campaign,
+        action=action,
+        target=target if target is not None else campaign,
+        school_id=campaign.pilot.school_id,
         reason=reason,
         data=changes,
     )

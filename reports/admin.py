@@ -9,8 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.models import Campaign, Pilot
 from campaigns.scoping import SchoolScopedAdmin, progress_html, scope_queryset
 from reports import charts, exports
+from reports.data_checks import warning_text
 from reports.models import Report
-from reports.runner import pilots_ranked
+from reports.pilot import pilots_compared
 from reports.services import pilot_report_request, report_request
 
 RelatedOnly = admin.RelatedOnlyFieldListFilter
@@ -49,13 +50,25 @@ class ReportAdmin(SchoolScopedAdmin):
         "status",
         "progress_bar",
         "verdict",
+        "provisional",
+        "matures_on",
         "new_users",
         "generated_at",
     ]
     list_filter = ["status", ("campaign", RelatedOnly)]
     list_select_related = ["campaign", "pilot__school"]
     date_hierarchy = "requested_at"
-    readonly_fields = ["campaign", "pilot", "status", "progress", "requested_at", "generated_at"]
+    readonly_fields = [
+        "campaign",
+        "pilot",
+        "status",
+        "progress",
+        "requested_at",
+        "generated_at",
+        "provisional",
+        "matures_on",
+        "previous",
+    ]
     fields = readonly_fields
     change_form_template = "admin/reports/report/change_form.html"
 
@@ -140,6 +153,13 @@ class ReportAdmin(SchoolScopedAdmin):
         )
         for report in pilot_reports:
             latest.setdefault(report.pilot_id, report.data)
+
+        def labelled(rows: list[dict]) -> list[dict]:
+            return [
+                {**row, "verdict_label": verdict_label(row["verdict"]["decision"])} for row in rows
+            ]
+
+        groups = pilots_compared(list(latest.values()))
         return TemplateResponse(
             request,
             "admin/reports/pilot_compare.html",
@@ -147,9 +167,20 @@ class ReportAdmin(SchoolScopedAdmin):
                 **self.admin_site.each_context(request),
                 "title": _("Compare pilots"),
                 "opts": Pilot._meta,
-                "rows": [
-                    {**row, "verdict_label": verdict_label(row["verdict"]["decision"])}
-                    for row in pilots_ranked(list(latest.values()))
+                # Final figures ranked among themselves, provisional ones apart.
+                "rows": labelled(groups["final"]),
+                "provisional_rows": labelled(groups["provisional"]),
+                "groups": [
+                    {
+                        "id": "pilot-compare",
+                        "title": _("Final figures"),
+                        "rows": labelled(groups["final"]),
+                    },
+                    {
+                        "id": "pilot-compare-provisional",
+                        "title": _("Provisional figures (not comparable with final ones)"),
+                        "rows": labelled(groups["provisional"]),
+                    },
                 ],
             },
         )
@@ -182,6 +213,10 @@ class ReportAdmin(SchoolScopedAdmin):
                 report_data=data,
                 verdict=verdict_label(data.get("verdict", {}).get("decision")),
                 verdict_reasons=exports.verdict_reasons(data.get("verdict", {})),
+                verdict_data=data.get("verdict", {}),
+                warnings=[warning_text(item) for item in data.get("data_warnings", [])],
+                previous_verdict=data.get("previous_verdict"),
+                previous_label=verdict_label((data.get("previous_verdict") or {}).get("decision")),
                 charts=charts.all_charts(data) if report.status == Report.Status.DONE else [],
                 in_progress=report.status in (Report.Status.PENDING, Report.Status.RUNNING),
                 export_xlsx=reverse("admin:reports_report_export", args=[report.pk, "xlsx"]),

@@ -6,6 +6,7 @@ import tablib
 from django.utils.translation import gettext as _
 
 from core.spreadsheets.exports import escape_formula
+from reports.data_checks import warning_text
 
 
 def _dataset(title: str, headers: list[str], rows: list[list[Any]]) -> tablib.Dataset:
@@ -43,14 +44,23 @@ def summary_rows(report: dict) -> list[list[Any]]:
     for day in ("d1", "d7", "d30"):
         for key in ("cohort", "retained", "rate", "mature"):
             rows.append([f"retention.{day}.{key}", retention.get(day, {}).get(key)])
-    for key in ("prizes", "expenses", "labour", "total", "cost_per_new_user"):
-        rows.append([f"cost.{key}", cost.get(key)])
+    for key in ("prizes", "prizes_basis", "expenses", "labour", "total", "cost_per_new_user"):
+        if key in cost:
+            rows.append([f"cost.{key}", cost.get(key)])
     per_retained = cost.get("cost_per_retained_user", {})
     rows.append(["cost.cost_per_retained_user", per_retained.get("value")])
     rows.append(["cost.cost_per_retained_user.basis", per_retained.get("basis")])
+    rows.append(["cost.cost_per_retained_user.mature", per_retained.get("mature")])
     verdict = report.get("verdict", {})
     rows.append(["verdict", verdict.get("decision")])
+    # A provisional verdict says so in every export, with the day its cohort matures.
+    rows.append(["verdict.provisional", verdict.get("provisional", False)])
+    rows.append(["verdict.matures_on", verdict.get("matures_on")])
     rows.extend([["verdict.reason", reason] for reason in verdict_reasons(verdict)])
+    rows.extend(
+        [f"data_warning.{item.get('code')}", warning_text(item)]
+        for item in report.get("data_warnings", [])
+    )
     return rows
 
 

@@ -37,11 +37,30 @@ class Report(models.Model):
     generated_at = models.DateTimeField(_("generated at"), null=True, blank=True)
     data = models.JSONField(_("report"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # Copied from the verdict when computed, so beat finds the reports to recompute once
+    # their cohort matures (reports.tasks.reports_refresh_due) without reading JSON.
+    provisional = models.BooleanField(_("provisional verdict"), default=False)
+    matures_on = models.DateField(_("matures on"), null=True, blank=True)
+    # The report this one recomputes (matured, or after a revised standing): the page
+    # shows how the verdict changed.
+    previous = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recomputes"),
+    )
 
     class Meta:
         verbose_name = _("report")
         verbose_name_plural = _("reports")
         ordering = ["-requested_at"]
+        indexes = [
+            models.Index(
+                fields=["matures_on"], condition=Q(provisional=True), name="report_maturing_idx"
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(campaign__isnull=False) | Q(pilot__isnull=False),

@@ -2,50 +2,47 @@
 
 One runner per report (PostHog's query runners): ``CampaignReportRunner(campaign).run()``
 returns a ``CampaignReport`` whose ``as_json()`` has the contract keys of docs/metrics.md. Every
-number comes from SQL aggregates in the selectors of the apps below.
+number comes from SQL aggregates in the selectors of the apps below. The pilot's report
+and the comparison are in ``reports.pilot``; the verdict in ``reports.verdict``.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
-from django.utils.translation import gettext_noop
 
+from ambassadors.models import Ambassador
 from ambassadors.selectors import ambassador_names, labour_cost
-from campaigns.models import Campaign, Pilot
+from campaigns.models import Campaign
 from campaigns.selectors import (
     campaign_share_of_pilot,
     expenses_by_category,
     expenses_for_campaign,
-    expenses_for_pilot,
+    expenses_pilot_mismatched,
     prize_cost_awarded,
 )
+from reports.data_checks import data_warnings
+from reports.verdict import Verdict, decide, money, rate
 from voting.models import Visit
 from voting.selectors import metrics
+from voting.selectors.awards import prize_cost_from_awards
 from voting.selectors.contest import campaign_round_ids, leaderboard_latest
 
-CENT = Decimal("0.01")
 # New users are counted from the opening of entries until this long after voting closes.
 ATTRIBUTION_TAIL = timedelta(days=7)
+# The verdict rests on D30 once mature: the cohort is complete the day after every new
+# user's day 30 is over (docs/metrics.md "Provisional verdicts").
+FINAL_DAY = 30
 
 Progress = Callable[[int], None]
 # The voter fields the report shows retention by; "week" is the Monday of the first day.
-GROUPS = ("channel", "attributed_ambassador", "week")
+GROUPS = ("channel", "credited_ambassador", "week")
 
-
-def money(value: Decimal | None) -> str | None:
-    return None if value is None else str(Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP))
-
-
-def rate(numerator: int, denominator: int) -> float | None:
-    """A share from 0 to 1, or None when there is nothing to divide by."""
-    if not denominator:
-        return None
-    return round(min(1.0, numerator / denominator), 4)
+__all__ = ["ATTRIBUTION_TAIL", "GROUPS", "CampaignReport", "CampaignReportRunner", "rate"]
 
 
 def retention_json(counts: dict, total: int) -> dict:
@@ -60,96 +57,28 @@ def retention_json(counts: dict, total: int) -> dict:
     }
 
 
-@dataclass
-class Verdict:
-    decision: str  # replicate | improve | stop
-    # Each reason as a message id with its parameters (``reason_messages`` in the stored
-    # report), so the report page shows it in the reader's language; ``reasons`` are the
-    # same sentences in English, for the JSON of ``campaign_report`` and the exports.
-    messages: list[dict[str, Any]]
-    numbers: dict[str, Any]
-
-    @property
-    def reasons(self) -> list[str]:
-        return [m["msgid"] % m["params"] for m in self.messages]
-
-    def as_data(self) -> dict[str, Any]:
-        return {
-            "decision": self.decision,
-            "reasons": self.reasons,
-            "reason_messages": self.messages,
-            "numbers": self.numbers,
-        }
+@dataclass(frozen=True)
+class Maturity:
+    provisional: bool
+    matures_on: date | None
 
 
-def _reason(msgid: str, **params: Any) -> dict[str, Any]:
-    return {"msgid": msgid, "params": params}
+def maturity(
+    *, now: datetime, attribution_ends: datetime, last_verified: datetime | None, d30_complete: bool
+) -> Maturity:
+    """Whether the D30 figure can still move, and the day it stops moving.
 
-
-def decide(
-    *,
-    pilot: Pilot,
-    new_users: int,
-    cost_per_retained: Decimal | None,
-    basis: str,
-    d7_rate: float | None,
-) -> Verdict:
-    """replicate when both targets are met; stop when nothing retained or a target is
-    missed by half or more; improve otherwise (including a missing target)."""
-    target_cost = pilot.target_max_cost_per_retained_user
-    target_d7 = pilot.target_min_d7_retention
-    numbers = {
-        "cost_per_retained_user": money(cost_per_retained),
-        "cost_basis": basis,
-        "target_max_cost_per_retained_user": money(target_cost),
-        "d7_retention": d7_rate,
-        "target_min_d7_retention": None if target_d7 is None else float(target_d7),
-        "new_users": new_users,
-    }
-    reasons: list[dict[str, Any]] = []
-    if new_users == 0:
-        nobody = _reason(gettext_noop("The campaign brought no new users."))
-        return Verdict("stop", [nobody], numbers)
-    if cost_per_retained is None:
-        nobody = _reason(gettext_noop("No new user was retained (%(basis)s)."), basis=basis)
-        return Verdict("stop", [nobody], numbers)
-
-    cost_ok = target_cost is not None and cost_per_retained <= target_cost
-    if target_cost is None:
-        reasons.append(_reason(gettext_noop("No cost target is set for the pilot.")))
-    else:
-        reasons.append(
-            _reason(
-                gettext_noop(
-                    "Cost per retained user (%(basis)s) ¥%(cost)s %(compared)s target ¥%(target)s."
-                ),
-                basis=basis,
-                cost=str(money(cost_per_retained)),
-                compared="≤" if cost_ok else ">",
-                target=str(money(target_cost)),
-            )
-        )
-    d7_ok = target_d7 is not None and d7_rate is not None and d7_rate >= float(target_d7)
-    if target_d7 is None:
-        reasons.append(_reason(gettext_noop("No D7 retention target is set for the pilot.")))
-    elif d7_rate is None:
-        reasons.append(_reason(gettext_noop("D7 retention is not measurable yet.")))
-    else:
-        reasons.append(
-            _reason(
-                gettext_noop("D7 retention %(rate)s %(compared)s target %(target)s."),
-                rate=f"{d7_rate:.1%}",
-                compared="≥" if d7_ok else "<",
-                target=f"{float(target_d7):.1%}",
-            )
-        )
-    if cost_ok and d7_ok:
-        return Verdict("replicate", reasons, numbers)
-    far_too_costly = target_cost is not None and cost_per_retained > 2 * target_cost
-    far_too_leaky = target_d7 is not None and d7_rate is not None and d7_rate < float(target_d7) / 2
-    if far_too_costly or far_too_leaky:
-        return Verdict("stop", reasons, numbers)
-    return Verdict("improve", reasons, numbers)
+    While new users may still arrive (before the attribution period ends) the last one
+    could sign up on its final day; afterwards the last new user's first day counts.
+    Day 30 of a user is over when first_day + 30 < today, so the cohort is complete on
+    first_day + 31."""
+    if now < attribution_ends:
+        last_day = timezone.localdate(attribution_ends - timedelta(microseconds=1))
+        return Maturity(True, last_day + timedelta(days=FINAL_DAY + 1))
+    if last_verified is None:
+        return Maturity(False, None)  # the period is over and nobody came: final
+    matures_on = timezone.localdate(last_verified) + timedelta(days=FINAL_DAY + 1)
+    return Maturity(not d30_complete, matures_on)
 
 
 @dataclass
@@ -166,6 +95,7 @@ class CampaignReport:
     retention: dict
     cost: dict
     verdict: Verdict
+    data_warnings: list = field(default_factory=list)
     by_channel: dict = field(default_factory=dict)
     by_ambassador: list = field(default_factory=list)
     daily_votes: list = field(default_factory=list)
@@ -193,6 +123,7 @@ class CampaignReport:
             "retention": self.retention,
             "cost": self.cost,
             "verdict": self.verdict.as_data(),
+            "data_warnings": self.data_warnings,
             "by_channel": self.by_channel,
             "by_ambassador": self.by_ambassador,
             "daily_votes": self.daily_votes,
@@ -210,15 +141,24 @@ class CampaignReportRunner:
         self.now = now or timezone.now()
         self.today: date = timezone.localdate(self.now)
         self.start = campaign.submission_starts_at
-        self.end = min(campaign.voting_ends_at + ATTRIBUTION_TAIL, self.now)
+        self.attribution_ends = campaign.voting_ends_at + ATTRIBUTION_TAIL
+        self.end = min(self.attribution_ends, self.now)
 
     def run(self, progress: Progress = lambda pct: None) -> CampaignReport:
         campaign = self.campaign
+        school_id = campaign.pilot.school_id
+        # Referral credit stays within the school (docs/metrics.md "per ambassador").
+        own_ambassadors = list(
+            Ambassador.objects.filter(school_id=school_id).values_list("pk", flat=True)
+        )
         # One pass over the new users and their activity: every view of retention below
         # (overall, per channel, per ambassador, per week) adds up these groups.
-        users = metrics.new_users(campaign_id=campaign.pk, start=self.start, end=self.end).annotate(
-            week=TruncWeek("first_day")
-        )
+        users = metrics.new_users(
+            campaign_id=campaign.pk,
+            start=self.start,
+            end=self.end,
+            credit_ambassador_ids=own_ambassadors,
+        ).annotate(week=TruncWeek("first_day"))
         groups = metrics.retention_grouped(users, GROUPS, today=self.today)
         overall = metrics.retention_sum(groups.values())
         progress(30)
@@ -235,6 +175,12 @@ class CampaignReportRunner:
         progress(70)
         retention = retention_json(overall, overall["total"])
         cost, cost_per_retained, basis = self._cost(overall)
+        ripe = maturity(
+            now=self.now,
+            attribution_ends=self.attribution_ends,
+            last_verified=metrics.latest_verification(users) if overall["total"] else None,
+            d30_complete=overall["d30"].cohort == overall["total"],
+        )
         progress(85)
         verdict = decide(
             pilot=campaign.pilot,
@@ -242,6 +188,9 @@ class CampaignReportRunner:
             cost_per_retained=cost_per_retained,
             basis=basis,
             d7_rate=retention["d7"]["rate"],
+            provisional=ripe.provisional,
+            matures_on=ripe.matures_on,
+            cohort=overall[basis].cohort,
         )
         population = campaign.pilot.school.student_population
         report = CampaignReport(
@@ -257,6 +206,16 @@ class CampaignReportRunner:
             retention=retention,
             cost=cost,
             verdict=verdict,
+            data_warnings=data_warnings(
+                participants=participants,
+                unique_visitors=unique_visitors,
+                share_signups=by_channel_counts["share"],
+                share_visitors=share_visitors,
+                new_users=overall["total"],
+                activity_seen=metrics.activity_seen(users) if overall["total"] else True,
+                costs_recorded=Decimal(cost["total"]) > 0,
+                expenses_other_pilot=expenses_pilot_mismatched(campaign=campaign),
+            ),
             by_channel={
                 c: {
                     "new_users": counts["total"],
@@ -284,17 +243,35 @@ class CampaignReportRunner:
         progress(100)
         return report
 
+    def _prizes(self) -> tuple[Decimal, dict[str, Any]]:
+        """The prize cost by the awards once the campaign has them, else inferred from
+        the standing (before the close), saying which."""
+        awarded = prize_cost_from_awards(campaign_id=self.campaign.pk)
+        if awarded is None:
+            prizes = prize_cost_awarded(
+                campaign_id=self.campaign.pk,
+                ranked_entries_by_round=self._ranked_entries_by_round(),
+            )
+            return prizes, {"prizes_basis": "standing"}
+        return awarded.value, {
+            "prizes_basis": awarded.basis,
+            "prizes_handed_out": awarded.handed_out,
+            "prizes_awarded_pending": awarded.awarded,
+            "prizes_pending": money(awarded.pending_value),
+        }
+
     def _cost(self, overall: dict) -> tuple[dict, Decimal | None, str]:
         campaign = self.campaign
-        prizes = prize_cost_awarded(
-            campaign_id=campaign.pk, ranked_entries_by_round=self._ranked_entries_by_round()
-        )
+        pilot = campaign.pilot
+        prizes, prize_details = self._prizes()
         expenses = expenses_for_campaign(campaign=campaign)
+        share = campaign_share_of_pilot(campaign=campaign)
         labour = labour_cost(
-            school_id=campaign.pilot.school_id,
+            school_id=pilot.school_id,
             start=timezone.localdate(self.start),
             end=timezone.localdate(self.end),
-            stipend_share=campaign_share_of_pilot(campaign=campaign),
+            stipend_share=share,
+            stipend_period=(pilot.starts_on, pilot.ends_on),
         )
         total = prizes + expenses + labour
         # D30 retained users once every cohort has reached day 30; until then D7, saying so.
@@ -303,9 +280,11 @@ class CampaignReportRunner:
         cost_per_retained = total / retained if retained else None
         cost = {
             "prizes": money(prizes),
+            **prize_details,
             "expenses": money(expenses),
             "labour": money(labour),
             "total": money(total),
+            "pilot_share": float(round(share, 4)),
             "expenses_by_category": {
                 k: money(v) for k, v in expenses_by_category(campaign=campaign).items()
             },
@@ -314,6 +293,7 @@ class CampaignReportRunner:
                 "value": money(cost_per_retained),
                 "basis": basis,
                 "retained": retained,
+                "cohort": overall[basis].cohort,
                 "mature": overall[basis].cohort == overall["total"],
             },
         }
@@ -329,9 +309,11 @@ class CampaignReportRunner:
         return ranked
 
     def _by_ambassador(self, groups: dict) -> list[dict]:
-        """Ambassadors are credited with retained users, not raw sign-ups."""
-        ambassadors = metrics.retention_rollup(groups, GROUPS.index("attributed_ambassador"))
-        ambassadors.pop(None, None)  # users no ambassador brought
+        """Ambassadors are credited with retained users, not raw sign-ups, and only on
+        their own school's campaigns: sign-ups with another school's referral code are
+        one row without a name ("uncredited")."""
+        ambassadors = metrics.retention_rollup(groups, GROUPS.index("credited_ambassador"))
+        ambassadors.pop(None, None)  # users no ambassador of this school brought
         names = ambassador_names(ids=list(ambassadors))
         rows = [
             {
@@ -344,7 +326,25 @@ class CampaignReportRunner:
             }
             for pk, counts in ambassadors.items()
         ]
-        return sorted(rows, key=lambda r: (-r["d30_retained"], -r["d7_retained"], r["name"]))
+        rows.sort(key=lambda r: (-r["d30_retained"], -r["d7_retained"], r["name"]))
+        uncredited = metrics.retention_sum(
+            counts
+            for (channel, credited, _week), counts in groups.items()
+            if channel == "ambassador" and credited is None
+        )
+        if uncredited["total"]:
+            rows.append(
+                {
+                    "ambassador_id": None,
+                    "name": "",
+                    "uncredited": True,
+                    "new_users": uncredited["total"],
+                    "d7_retained": uncredited["d7"].retained,
+                    "d30_retained": uncredited["d30"].retained,
+                    "retention": retention_json(uncredited, uncredited["total"]),
+                }
+            )
+        return rows
 
     def _weekly_cohorts(self, groups: dict) -> list[dict]:
         weeks = metrics.retention_rollup(groups, GROUPS.index("week"))
@@ -356,105 +356,3 @@ class CampaignReportRunner:
             }
             for week, counts in sorted(weeks.items(), key=lambda item: item[0] or date.min)
         ]
-
-
-class PilotReportRunner:
-    """A pilot's report: its campaigns' reports added up, with the pilot's whole cost.
-
-    New users are attributed to one campaign each, so they add up exactly; participants
-    and visitors are per campaign (a student in two campaigns counts twice). Cost is
-    every expense of the pilot, the awarded prizes of its campaigns, and labour over the
-    pilot's dates (not the campaigns' shares, which could overlap).
-    """
-
-    def __init__(self, pilot: Pilot, *, now: datetime | None = None) -> None:
-        self.pilot = pilot
-        self.now = now or timezone.now()
-
-    def run(self, progress: Progress = lambda pct: None) -> dict[str, Any]:
-        pilot = self.pilot
-        campaigns = list(pilot.campaigns.select_related("pilot__school").order_by("pk"))
-        reports = []
-        for n, campaign in enumerate(campaigns, start=1):
-            reports.append(CampaignReportRunner(campaign, now=self.now).run().as_json())
-            progress(int(90 * n / len(campaigns)))
-        new_users = sum(r["new_users"] for r in reports)
-        retention = {
-            day: {
-                "cohort": (cohort := sum(r["retention"][day]["cohort"] for r in reports)),
-                "retained": (retained := sum(r["retention"][day]["retained"] for r in reports)),
-                "rate": rate(retained, cohort),
-                "mature": cohort == new_users,
-            }
-            for day in ("d1", "d7", "d30")
-        }
-        prizes = sum((Decimal(r["cost"]["prizes"]) for r in reports), Decimal(0))
-        expenses = expenses_for_pilot(pilot_id=pilot.pk)
-        labour = labour_cost(
-            school_id=pilot.school_id,
-            start=pilot.starts_on,
-            end=pilot.ends_on,
-            stipend_share=Decimal(1),
-        )
-        total = prizes + expenses + labour
-        basis = "d30" if retention["d30"]["mature"] and new_users else "d7"
-        retained = retention[basis]["retained"]
-        cost_per_retained = total / retained if retained else None
-        verdict = decide(
-            pilot=pilot,
-            new_users=new_users,
-            cost_per_retained=cost_per_retained,
-            basis=basis,
-            d7_rate=retention["d7"]["rate"],
-        )
-        participants = sum(r["participants"] for r in reports)
-        population = pilot.school.student_population
-        progress(100)
-        return {
-            "pilot": pilot.pk,
-            "pilot_name": pilot.name,
-            "school": pilot.school.slug,
-            "student_population": population,
-            "generated_at": self.now.isoformat(),
-            "campaigns": [r["campaign"] for r in reports],
-            "unique_visitors": sum(r["unique_visitors"] for r in reports),
-            "participants": participants,
-            "participants_per_1000_students": (
-                round(participants * 1000 / population, 2) if population else None
-            ),
-            "new_users": new_users,
-            "new_users_by_channel": {
-                channel: sum(r["new_users_by_channel"][channel] for r in reports)
-                for channel in ("share", "ambassador", "direct")
-            },
-            "new_users_per_1000_students": (
-                round(new_users * 1000 / population, 2) if population else None
-            ),
-            "retention": retention,
-            "cost": {
-                "prizes": money(prizes),
-                "expenses": money(expenses),
-                "labour": money(labour),
-                "total": money(total),
-                "cost_per_new_user": money(total / new_users) if new_users else None,
-                "cost_per_retained_user": {
-                    "value": money(cost_per_retained),
-                    "basis": basis,
-                    "retained": retained,
-                    "mature": retention[basis]["mature"],
-                },
-            },
-            "verdict": verdict.as_data(),
-        }
-
-
-def pilots_ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Pilot reports side by side, cheapest retained user first (their sizes are already
-    per 1,000 students, so schools of different size compare fairly). Pilots without a
-    retained user, hence no cost per retained user, come last."""
-
-    def key(row: dict[str, Any]) -> tuple[bool, Decimal]:
-        value = row["cost"]["cost_per_retained_user"]["value"]
-        return value is None, Decimal(value or 0)
-
-    return sorted(rows, key=key)

@@ -218,6 +218,13 @@ OTP_TTL_SECONDS = 5 * 60
 OTP_MAX_ATTEMPTS = 5
 # Also enforced in the database (codes per phone per hour), across processes.
 OTP_MAX_PER_PHONE_PER_HOUR = env.int("OTP_MAX_PER_PHONE_PER_HOUR", default=10)
+# The SMS a new prize winner gets (voting/services/awards.py), through SMS_BACKEND;
+# {campaign}, {entry}, {prize} and {rank} are filled in.
+PRIZE_AWARD_SMS_TEMPLATE = env.str(
+    "PRIZE_AWARD_SMS_TEMPLATE",
+    default="恭喜！您在“{campaign}”中的作品“{entry}”获得第{rank}名，奖品：{prize}。"
+    "工作人员将联系您领奖。",
+)
 # Where /s/{share_code} sends people; {campaign} is the slug, {entry} the id, {code} the
 # share code. Default: the entry's page on the student site (web/urls.py), keeping the
 # share code as ?ref= so that sign-in attributes a new voter to the share.
@@ -355,7 +362,7 @@ FRAUD_THRESHOLDS: dict[str, int | float] = {
     "burst_min_votes": 20,
     # (e) new voters of an entry with no app activity on or after the day they voted,
     # judged once `inactive_after_days` have passed.
-    "inactive_after_days": 3,
+    "inactive_after_days": env.int("FRAUD_INACTIVE_AFTER_DAYS", default=3),
     "inactive_min_voters": 10,
     "inactive_min_share": 0.9,
     "inactive_margin": 0.3,
@@ -370,3 +377,9 @@ FRAUD_THRESHOLDS: dict[str, int | float] = {
     # How many voter and vote ids a flag's evidence lists as a sample.
     "sample_size": 20,
 }
+# The close of a campaign (reports/tasks.py): a last fraud scan first, and optionally a
+# wait after voting ends, e.g. FRAUD_INACTIVE_AFTER_DAYS x 24 so that the never-active
+# signal judges the last days' voters before the standing is frozen and prizes awarded.
+# Voting itself stops at the end of its window either way.
+CAMPAIGN_CLOSE_FRAUD_SCAN = env.bool("CAMPAIGN_CLOSE_FRAUD_SCAN", default=True)
+CAMPAIGN_CLOSE_DELAY_HOURS = env.float("CAMPAIGN_CLOSE_DELAY_HOURS", default=0)

@@ -17,6 +17,9 @@ from core.phones import InvalidPhone, phone_normalize
         "＋８６ １３８－００１３－８０００",
         "(+86) 138.0013.8000",
         13800138000,  # a spreadsheet cell read as a number
+        " 86 138 0013 8000 ",
+        "008613800138000",
+        "138\u00a00013\u00a08000",  # non-breaking spaces from a copied web page
     ],
 )
 def test_chinese_mobiles_normalise_to_e164(raw):
@@ -39,6 +42,11 @@ def test_chinese_mobiles_normalise_to_e164(raw):
         None,
         True,
         "1" * 100,
+        "14000000000",  # an IoT range: no SMS reaches it (libphonenumber's metadata)
+        "+86+13800138000",
+        "+86 138 0013 8000 ext 12",
+        "+852 6123 4567",  # Hong Kong mobile: not +86
+        "   ",
     ],
 )
 def test_anything_else_is_rejected(raw):
@@ -49,3 +57,21 @@ def test_anything_else_is_rejected(raw):
 def test_invalid_phone_is_a_value_error():
     # Spreadsheet imports catch ValueError around every cell conversion.
     assert issubclass(InvalidPhone, ValueError)
+
+
+def test_phone_field_normalises_on_full_clean():
+    from core.phones import PhoneField
+
+    field = PhoneField(blank=True)
+    assert field.clean("139 1234 5678", None) == "+8613912345678"
+    assert field.clean("", None) == ""
+
+
+def test_phone_field_refuses_a_non_phone_with_the_users_message():
+    from django.core.exceptions import ValidationError
+
+    from core.phones import PhoneField
+
+    with pytest.raises(ValidationError) as excinfo:
+        PhoneField().clean("not a phone", None)
+    assert excinfo.value.code == "invalid_phone"

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from reports.models import Report
-from reports.runner import PilotReportRunner, pilots_ranked
+from reports.pilot import PilotReportRunner, pilots_ranked
 from reports.services import report_generate
 from tests.factories import CampaignFactory, PilotFactory
 from tests.reports.test_campaign_report import NOW, scenario  # noqa: F401  (fixture)
@@ -39,6 +39,7 @@ def test_pilot_report_numbers(scenario):  # noqa: F811
         "value": "1533.75",
         "basis": "d7",
         "retained": 2,
+        "cohort": 3,
         "mature": False,
     }
     assert report["participants_per_1000_students"] == 0.8
@@ -68,8 +69,10 @@ def test_pilot_report_through_admin_and_compare_page(
     report_generate(report_id=report.pk)
     page = ops_client.get(reverse("admin:reports_report_compare"))
     assert page.status_code == 200
-    assert [row["pilot_name"] for row in page.context["rows"]] == ["cheap"]
-    assert 'id="pilot-compare"' in page.content.decode()
+    # Its campaign is open: the figure is provisional, ranked apart from final ones.
+    assert page.context["rows"] == []
+    assert [row["pilot_name"] for row in page.context["provisional_rows"]] == ["cheap"]
+    assert 'id="pilot-compare-provisional"' in page.content.decode()
 
 
 def test_report_request_needs_exactly_one_subject(ops_client):
@@ -87,4 +90,4 @@ def test_interns_cannot_open_the_comparison_of_other_schools(ambassador_client):
     report_generate(report_id=Report.objects.create(pilot=other).pk)
     page = ambassador_client.get(reverse("admin:reports_report_compare"))
     assert page.status_code == 200
-    assert page.context["rows"] == []
+    assert page.context["rows"] == [] and page.context["provisional_rows"] == []

@@ -182,7 +182,15 @@ class ActivityAdmin(ReadOnlyAdmin):
 @admin.register(LeaderboardSnapshot)
 class LeaderboardSnapshotAdmin(SafeExportMixin, ReadOnlyAdmin):
     export_resource_class = LeaderboardResource
-    list_display = ["computed_at", "campaign", "round", "total_votes", "is_final", "leader"]
+    list_display = [
+        "computed_at",
+        "campaign",
+        "round",
+        "total_votes",
+        "is_final",
+        "revision",
+        "leader",
+    ]
     list_filter = ["is_final", ("campaign", RelatedOnly)]
     list_select_related = ["campaign", "round__campaign"]
     date_hierarchy = "computed_at"
@@ -192,6 +200,9 @@ class LeaderboardSnapshotAdmin(SafeExportMixin, ReadOnlyAdmin):
         "computed_at",
         "total_votes",
         "is_final",
+        "revision",
+        "revised_by",
+        "revision_reason",
         "winners_table",
         "standings_table",
     ]

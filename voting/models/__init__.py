@@ -1,5 +1,6 @@
 """Models of the voting app, one module per subject; Django finds them here."""
 
+from voting.models.awards import PrizeAward
 from voting.models.contest import Entry, LeaderboardSnapshot, Vote
 from voting.models.fraud import FraudFlag
 from voting.models.traffic import Activity, Visit
@@ -11,6 +12,7 @@ __all__ = [
     "FraudFlag",
     "LeaderboardSnapshot",
     "OneTimeCode",
+    "PrizeAward",
     "ServiceToken",
     "Visit",
     "Vote",

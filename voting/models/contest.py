@@ -201,7 +201,11 @@ class Vote(models.Model):
 class LeaderboardSnapshot(models.Model):
     """The standing of one round at one time. ``standings`` is the contract list
     ``[{rank, entry_id, name, votes}]``; a final snapshot is frozen when the campaign
-    closes."""
+    closes.
+
+    Votes invalidated after the freeze (fraud confirmed late) add a *revised* final
+    standing beside the first: revision 1, 2, ... with who revised it and why. The first
+    is kept, both stay in the history, and the highest revision is the one in force."""
 
     campaign = models.ForeignKey(
         "campaigns.Campaign",
@@ -219,6 +223,18 @@ class LeaderboardSnapshot(models.Model):
     total_votes = models.PositiveIntegerField(_("valid votes"))
     is_final = models.BooleanField(_("final standing"), default=False)
     standings = models.JSONField(_("standings"), default=list)
+    revision = models.PositiveSmallIntegerField(
+        _("revision"), default=0, help_text=_("0: the standing frozen at close; 1, 2…: revised.")
+    )
+    revised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("revised by"),
+    )
+    revision_reason = models.TextField(_("why revised"), blank=True)
 
     class Meta:
         verbose_name = _("leaderboard snapshot")
@@ -227,9 +243,17 @@ class LeaderboardSnapshot(models.Model):
         get_latest_by = "computed_at"
         indexes = [models.Index(fields=["round", "-computed_at"], name="snapshot_latest_idx")]
         constraints = [
+            # One final standing per round and revision: two workers freezing at once, or
+            # two late revisions at once, collide here instead of both writing.
             models.UniqueConstraint(
-                fields=["round"], condition=Q(is_final=True), name="snapshot_one_final_per_round"
-            )
+                fields=["round", "revision"],
+                condition=Q(is_final=True),
+                name="snapshot_one_final_per_round_revision",
+            ),
+            models.CheckConstraint(
+                condition=Q(revision=0) | Q(is_final=True),
+                name="snapshot_only_final_is_revised",
+            ),
         ]
 
     def __str__(self) -> str:

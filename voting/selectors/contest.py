@@ -6,7 +6,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from campaigns.models import Campaign, Prize, Round
-from voting.models import Entry, LeaderboardSnapshot, Vote
+from voting.models import Entry, LeaderboardSnapshot, PrizeAward, Vote
 
 
 def round_standings(*, round_id: int) -> list[dict]:
@@ -53,13 +53,22 @@ def round_standings(*, round_id: int) -> list[dict]:
 def leaderboard_latest(
     *, round_id: int, deferred: tuple[str, ...] = ()
 ) -> LeaderboardSnapshot | None:
-    """The final standing once frozen, otherwise the newest snapshot (``deferred`` fields
-    are read when first used)."""
+    """The final standing in force once frozen (its latest revision), otherwise the
+    newest snapshot (``deferred`` fields are read when first used)."""
     return (
         LeaderboardSnapshot.objects.filter(round_id=round_id)
-        .order_by("-is_final", "-computed_at")
+        .order_by("-is_final", "-revision", "-computed_at", "-pk")
         .defer(*deferred)
         .first()
+    )
+
+
+def final_standings(*, round_id: int) -> list[LeaderboardSnapshot]:
+    """Every final standing of a round, the first frozen one first, then its revisions."""
+    return list(
+        LeaderboardSnapshot.objects.filter(round_id=round_id, is_final=True)
+        .select_related("revised_by")
+        .order_by("revision")
     )
 
 
@@ -67,19 +76,27 @@ def campaign_round_ids(*, campaign_id: int) -> list[int]:
     return list(Round.objects.filter(campaign_id=campaign_id).values_list("id", flat=True))
 
 
+# How many entries wait in line after the winners, should a winner forfeit or be
+# disqualified.
 ALTERNATES = 3
 
 
 def round_winners(*, round_id: int) -> dict:
     """Winners of a round with their prizes, and the alternates next in line.
 
-    Read from the frozen final standing (or the latest one before closing). Entries
-    disqualified since are dropped and everyone below moves up, so the alternates are
-    exactly who would step in.
+    Read from the final standing in force (or the latest snapshot before closing):
+
+    - entries disqualified since are dropped and everyone below moves up (the standing
+      without them is what the contest would have been);
+    - a winner who *forfeited* their prize (``PrizeAward``) keeps their rank but not the
+      prize: it passes to the first alternate, and the others keep theirs.
+
+    Each winner carries ``prize_id`` and, when they step in for a forfeit, ``replaces``
+    (the entry id they take over from). ``prize_awards_sync`` makes the awards match.
     """
     snapshot = leaderboard_latest(round_id=round_id)
     if snapshot is None:
-        return {"final": False, "winners": [], "alternates": []}
+        return {"final": False, "revision": 0, "winners": [], "alternates": []}
     still_approved = set(
         Entry.objects.filter(
             pk__in=[row["entry_id"] for row in snapshot.standings], status=Entry.Status.APPROVED
@@ -93,17 +110,46 @@ def round_winners(*, round_id: int) -> dict:
         )
     ]
     round_ = Round.objects.get(pk=round_id)
-    prizes = Prize.objects.filter(campaign_id=round_.campaign_id).filter(
-        Q(round_id=round_id) | Q(round__isnull=True)
+    prizes = list(
+        Prize.objects.filter(campaign_id=round_.campaign_id)
+        .filter(Q(round_id=round_id) | Q(round__isnull=True))
+        .order_by("rank_from", "pk")
     )
-    winners = []
+    forfeited = set(
+        PrizeAward.objects.filter(round_id=round_id, state=PrizeAward.State.FORFEITED).values_list(
+            "entry_id", flat=True
+        )
+    )
+    slots = []
     for row in ranked:
         prize = next((p for p in prizes if p.rank_from <= row["rank"] <= p.rank_to), None)
         if prize is not None:
-            winners.append({**row, "prize": prize.name, "unit_cost": str(prize.unit_cost)})
-    last_winning_rank = max((w["rank"] for w in winners), default=0)
-    alternates = [row for row in ranked if row["rank"] > last_winning_rank][:ALTERNATES]
-    return {"final": snapshot.is_final, "winners": winners, "alternates": alternates}
+            slots.append((row, prize))
+    last_winning_rank = max((row["rank"] for row, _ in slots), default=0)
+    queue = [
+        row
+        for row in ranked
+        if row["rank"] > last_winning_rank and row["entry_id"] not in forfeited
+    ]
+    winners = []
+    for row, prize in slots:
+        won = {
+            "prize_id": prize.pk,
+            "prize": prize.name,
+            "unit_cost": str(prize.unit_cost),
+            "quantity": prize.quantity,
+        }
+        if row["entry_id"] not in forfeited:
+            winners.append({**row, **won})
+        elif queue:  # the prize passes to the next alternate
+            winners.append({**queue.pop(0), **won, "replaces": row["entry_id"]})
+    return {
+        "final": snapshot.is_final,
+        "revision": snapshot.revision,
+        "snapshot_id": snapshot.pk,
+        "winners": winners,
+        "alternates": queue[:ALTERNATES],
+    }
 
 
 def open_campaign_ids(*, at: datetime | None = None) -> list[int]:

@@ -5,13 +5,24 @@ SQL and returns plain numbers.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    When,
+)
 from django.db.models.functions import TruncDate
 
 from ambassadors.models import Ambassador
@@ -69,11 +80,20 @@ def daily_valid_votes(*, campaign_id: int) -> list[tuple[date, int]]:
     return [(row["day"], row["n"]) for row in rows]
 
 
-def new_users(*, campaign_id: int, start: datetime, end: datetime) -> QuerySet[Voter]:
+def new_users(
+    *,
+    campaign_id: int,
+    start: datetime,
+    end: datetime,
+    credit_ambassador_ids: Collection[int] | None = None,
+) -> QuerySet[Voter]:
     """Voters first verified in [start, end) and attributed to the campaign, without
     staff, ambassadors, and voters whose every vote was invalidated as fraud.
 
-    Annotated with ``first_day`` (local date of verification) and ``active_d{n}``.
+    Annotated with ``first_day`` (local date of verification), ``active_d{n}`` and
+    ``credited_ambassador``: the referring ambassador when they are one of
+    ``credit_ambassador_ids`` (the campaign's school's), else None; None given, every
+    referring ambassador is credited.
     """
     voter_votes = Vote.objects.filter(voter_id=OuterRef("pk"))
     staff_phones = StaffPhone.objects.values("phone")
@@ -88,7 +108,21 @@ def new_users(*, campaign_id: int, start: datetime, end: datetime) -> QuerySet[V
             Exists(voter_votes.filter(status=Vote.Status.INVALIDATED))
             & ~Exists(voter_votes.filter(status=Vote.Status.VALID))
         )
-        .annotate(first_day=TruncDate("verified_at", tzinfo=local_tz()))
+        .annotate(
+            first_day=TruncDate("verified_at", tzinfo=local_tz()),
+            credited_ambassador=(
+                F("attributed_ambassador_id")
+                if credit_ambassador_ids is None
+                else Case(
+                    When(
+                        attributed_ambassador_id__in=list(credit_ambassador_ids),
+                        then=F("attributed_ambassador_id"),
+                    ),
+                    default=None,
+                    output_field=IntegerField(),
+                )
+            ),
+        )
     )
     return users.annotate(
         **{
@@ -100,6 +134,20 @@ def new_users(*, campaign_id: int, start: datetime, end: datetime) -> QuerySet[V
             for n in RETENTION_DAYS
         }
     )
+
+
+def activity_seen(users: QuerySet[Voter]) -> bool:
+    """Whether any app activity was ever received for these users (any day, any kind):
+    without any, retention is a missing feed, not a fact."""
+    return Activity.objects.filter(phone__in=users.order_by().values("phone")).exists()
+
+
+def latest_verification(users: QuerySet[Voter]) -> datetime | None:
+    """When the newest of these users was verified. Over their ids: aggregating the
+    annotated queryset itself would run its activity lookups once more."""
+    return Voter.objects.filter(pk__in=users.order_by().values("pk")).aggregate(
+        last=Max("verified_at")
+    )["last"]
 
 
 def _retention_aggregates(*, today: date) -> dict:

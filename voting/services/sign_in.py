@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from ambassadors.models import Ambassador
 from campaigns.audit import audit_record
 from campaigns.models import School
-from core.phones import phone_national, phone_normalize
+from core.phones import phone_normalize
 from core.sms import sms_send
 from voting import errors
 from voting.models import Entry, OneTimeCode, ServiceToken, Voter, VoterToken
@@ -100,10 +100,8 @@ class Attribution:
 
 
 def _is_ambassador_phone(phone: str) -> bool:
-    # Rosters store phones as typed; compare against the usual spellings.
-    national = phone_national(phone)
-    spellings = [phone, national, "86" + national, "0086" + national, "+86 " + national]
-    return Ambassador.objects.filter(phone__in=spellings).exists()
+    # Every ambassador phone is stored as E.164 (core/phones.py PhoneField), like ``phone``.
+    return Ambassador.objects.filter(phone=phone).exists()
 
 
 def attribution_for_ref(*, phone: str, ref: str) -> Attribution:

@@ -18,7 +18,7 @@ from campaigns.models import Campaign
 from voting import errors
 from voting.models import Entry, Vote, Voter
 from voting.selectors.public import checked_id, checked_slug, entry_get_for_vote
-from voting.services.leaderboards import leaderboards_refresh_request
+from voting.services.leaderboards import campaign_final_revise, leaderboards_refresh_request
 
 
 @dataclass(frozen=True)
@@ -235,7 +235,9 @@ def vote_invalidate(*, vote_ids: Iterable[int], actor, reason: str) -> int:
     """Invalidate valid votes with a reason; returns how many changed.
 
     Invalidated votes stay stored and leave every count. The audit log records who, when
-    and why; the leaderboards of the affected campaigns are recomputed after commit.
+    and why; the leaderboards of the affected campaigns are recomputed after commit, and
+    a closed campaign gets a revised final standing and its prizes re-awarded at once
+    (``campaign_final_revise``).
     """
     reason = reason.strip()
     if not reason:
@@ -268,4 +270,8 @@ def vote_invalidate(*, vote_ids: Iterable[int], actor, reason: str) -> int:
                 data={"votes": row["n"]},
             )
         leaderboards_refresh_request(campaign_ids=[row["campaign_id"] for row in affected])
+        # A campaign already closed has frozen final standings: fraud found after the
+        # close writes revised ones beside them and re-awards the prizes, now.
+        for row in affected:
+            campaign_final_revise(campaign_id=row["campaign_id"], actor=actor, reason=reason)
     return changed

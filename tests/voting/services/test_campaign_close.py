@@ -97,7 +97,8 @@ def test_close_task_requests_the_report_once(
         assert campaigns_close_due.apply().get() == 1
         campaign_close_task.apply(args=[campaign.pk])  # redelivered: closes nothing more
     assert Report.objects.filter(campaign=campaign).count() == 1
-    assert len(callbacks) == 1  # one report computation, sent after commit
+    # One report computation and the SMS of the three winners, all sent after commit.
+    assert len(callbacks) == 4
 
 
 def test_close_task_for_a_deleted_campaign_is_a_no_op():
@@ -105,23 +106,51 @@ def test_close_task_for_a_deleted_campaign_is_a_no_op():
     assert not Report.objects.exists()
 
 
-def test_frozen_standing_stays_frozen_after_late_changes(ended, ops_user):
-    from voting.models import Vote
-    from voting.selectors.contest import leaderboard_latest
+def test_late_invalidation_adds_a_revised_final_standing_beside_the_first(ended, ops_user):
+    """Fraud confirmed after the close used to leave the frozen standing, the winners and
+    the prizes as they were: the cheater kept the gold."""
+    from voting.models import PrizeAward, Vote
+    from voting.selectors.contest import final_standings, leaderboard_latest
     from voting.services.leaderboards import leaderboard_refresh_campaign
     from voting.services.votes import vote_invalidate
 
     campaign, entries = ended
     campaign_close(campaign_id=campaign.pk)
-    final = LeaderboardSnapshot.objects.get(campaign=campaign, is_final=True)
+    first = LeaderboardSnapshot.objects.get(campaign=campaign, is_final=True)
     vote_invalidate(
         vote_ids=Vote.objects.filter(entry=entries[0]).values_list("pk", flat=True),
         actor=ops_user,
         reason="late fraud finding",
     )
-    leaderboard_refresh_campaign(campaign_id=campaign.pk)
-    assert LeaderboardSnapshot.objects.filter(campaign=campaign).count() == 1
-    assert leaderboard_latest(round_id=campaign.rounds.get().pk) == final
+    leaderboard_refresh_campaign(campaign_id=campaign.pk)  # a late beat tick: writes nothing
+    round_id = campaign.rounds.get().pk
+    kept, revised = final_standings(round_id=round_id)
+    assert kept == first and kept.standings == first.standings  # the first is kept as it was
+    assert (revised.revision, revised.revised_by, revised.revision_reason) == (
+        1,
+        ops_user,
+        "late fraud finding",
+    )
+    assert [row["votes"] for row in revised.standings] == [5, 4, 3, 2, 1, 0]
+    assert leaderboard_latest(round_id=round_id) == revised
+    result = round_winners(round_id=round_id)
+    assert [(w["name"], w["prize"]) for w in result["winners"]] == [
+        ("E2", "金奖"),
+        ("E3", "银奖"),
+        ("E4", "银奖"),
+    ]
+    assert [a["name"] for a in result["alternates"]] == ["E5", "E6"]
+    awards = {
+        (a.entry.name, a.prize.name, a.state)
+        for a in PrizeAward.objects.select_related("entry", "prize")
+    }
+    assert awards == {
+        ("E1", "金奖", "revoked"),
+        ("E2", "银奖", "revoked"),
+        ("E2", "金奖", "awarded"),
+        ("E3", "银奖", "awarded"),
+        ("E4", "银奖", "awarded"),
+    }
 
 
 def test_final_snapshot_page_shows_winners_and_alternates(ops_client, ended):

@@ -185,7 +185,7 @@ def test_existing_voter_attribution_never_changes(api):
 
 
 def test_ambassador_own_phone_earns_no_credit(api):
-    ambassador = AmbassadorFactory(phone="13912345678")  # roster spelling, not E.164
+    ambassador = AmbassadorFactory(phone="13912345678")  # typed: stored as E.164
     otp_request(phone=PHONE)
     assert _verify(api, _last_code(), ref=ambassador.referral_code).status_code == 200
     voter = Voter.objects.get()
