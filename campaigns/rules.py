@@ -2,7 +2,10 @@
 
 Two roles, created as groups by a data migration:
 
-- **staff** (operations): every permission, on every school.
+- **staff** (operations): every permission of the apps in ``STAFF_APPS``, on every school;
+  never a permission of ``auth`` (users, groups, permissions): only superusers manage
+  logins and roles, so a staff member cannot reset a superuser's password or promote
+  themselves.
 - **ambassador** (intern): the model permissions of ``AMBASSADOR_PERMISSIONS``, and only on
   objects of their own school.
 
@@ -18,6 +21,23 @@ from django.contrib.auth.backends import ModelBackend
 
 OPS_GROUP = "staff"
 AMBASSADOR_GROUP = "ambassador"
+
+# The apps whose every permission the staff role holds (an allow-list: a third-party app
+# added later, e.g. django-axes' lockout records, grants nothing until it is named here).
+STAFF_APPS: tuple[str, ...] = (
+    "campaigns",
+    "ambassadors",
+    "voting",
+    "reports",
+    "django_celery_beat",
+    "django_celery_results",
+)
+# Permissions of those apps staff never hold: the audit log is written by services only.
+STAFF_WITHHELD: tuple[str, ...] = (
+    "campaigns.add_auditlog",
+    "campaigns.change_auditlog",
+    "campaigns.delete_auditlog",
+)
 
 # What an intern may do, by model; always within their own school. Voters, votes, visits,
 # activity and the audit log are not theirs to see (phone numbers, fraud evidence).
