@@ -118,8 +118,23 @@ def _group_grants(perm: str):
     return granted
 
 
+@rules.predicate
+def is_unapproved(user, obj) -> bool:
+    """A work log whose hours are not approved yet (None: the model-level question)."""
+    return obj is None or not getattr(obj, "approved", False)
+
+
+# Approved hours count as labour cost: an intern may neither change nor delete them.
+_AMBASSADOR_EXTRA = {
+    "ambassadors.change_worklog": is_unapproved,
+    "ambassadors.delete_worklog": is_unapproved,
+}
+
 for _model in SCOPED_MODELS:
     _app, _name = _model.split(".")
     for _action in ACTIONS:
         _perm = f"{_app}.{_action}_{_name}"
-        rules.add_perm(_perm, is_ops | (is_ambassador & _group_grants(_perm) & in_own_school))
+        _intern = is_ambassador & _group_grants(_perm) & in_own_school
+        if _perm in _AMBASSADOR_EXTRA:
+            _intern = _intern & _AMBASSADOR_EXTRA[_perm]
+        rules.add_perm(_perm, is_ops | _intern)

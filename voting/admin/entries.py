@@ -16,7 +16,7 @@ from core.codes import new_code
 from core.errors import DomainError, InvalidImage
 from core.images import photo_ingest
 from voting.models import Entry, Vote
-from voting.services.entries import entry_create, entry_media_after_edit, entry_moderate
+from voting.services.entries import entry_create, entry_moderate, entry_update
 from voting.services.photos import derivative_name, entry_poster_ensure
 
 RelatedOnly = admin.RelatedOnlyFieldListFilter
@@ -147,8 +147,7 @@ class EntryAdmin(RosterImportExportMixin, SchoolScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
-            entry_media_after_edit(entry=obj, changed=form.changed_data)
+            entry_update(entry=obj, changed=form.changed_data, actor=request.user)
         else:
             entry_create(entry=obj)
 

@@ -7,7 +7,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from campaigns.audit import audit_record
 from campaigns.models import Campaign, Round
+from campaigns.rules import is_ops
 from core.codes import new_code
 from core.images import photo_ingest
 from voting import errors
@@ -123,6 +125,54 @@ def entry_moderate(*, entry_ids: Iterable[int], status: str) -> int:
         if status == Entry.Status.APPROVED:
             entry_media_enqueue(entry_ids=changed, poster=True)
     return len(changed)
+
+
+# What a contestant's entry shows (or where): an approved entry whose photo, name,
+# caption, campaign or round an intern changes goes back to moderation.
+SHOWN_FIELDS = frozenset({"photo", "name", "caption", "campaign", "round"})
+
+
+def entry_edit_needs_moderation(*, status: str, changed: Collection[str], actor: Any) -> bool:
+    """Whether an edit by ``actor`` sends an entry of ``status`` back to moderation.
+    Operations staff moderate, so their edits stand; so do the system's (no actor)."""
+    return (
+        status == Entry.Status.APPROVED
+        and bool(SHOWN_FIELDS & set(changed))
+        and not (actor is None or is_ops(actor))
+    )
+
+
+def entry_update(*, entry: Entry, changed: Collection[str], actor: Any) -> Entry:
+    """Save an edited entry (the admin form's instance; ``changed`` its changed fields).
+
+    An approved entry that an intern edits where it shows (photo, name, caption, ...)
+    returns to ``pending``, audited, so that what is public is always what staff approved;
+    whatever status the form carried. The stored row is locked so the status this edit
+    is judged against is the one it replaces.
+    """
+    with transaction.atomic():
+        stored = (
+            Entry.objects.select_for_update()
+            .filter(pk=entry.pk)
+            .values_list("status", flat=True)
+            .first()
+        )
+        changed = set(changed)
+        if not (actor is None or is_ops(actor)):
+            entry.status = stored or Entry.Status.PENDING  # moderation is not theirs
+        if entry_edit_needs_moderation(status=stored, changed=changed, actor=actor):
+            entry.status = Entry.Status.PENDING
+            changed.add("status")
+            audit_record(
+                actor=actor,
+                action="entry.back_to_moderation",
+                target=entry,
+                school_id=entry.campaign.pilot.school_id,
+                data={"changed": sorted(SHOWN_FIELDS & changed)},
+            )
+        entry.save()
+        entry_media_after_edit(entry=entry, changed=changed)
+    return entry
 
 
 def entry_media_after_edit(*, entry: Entry, changed: Collection[str]) -> None:
