@@ -15,6 +15,7 @@ from campaigns.scoping import SchoolScopedAdmin
 from core.codes import new_code
 from core.errors import DomainError, InvalidImage
 from core.images import photo_ingest
+from core.text import validate_single_line, validate_text_block
 from voting.models import Entry, Vote
 from voting.services.entries import entry_create, entry_moderate, entry_update
 from voting.services.photos import derivative_name, entry_poster_ensure
@@ -38,6 +39,17 @@ class EntryAdminForm(forms.ModelForm):
         model = Entry
         fields = ["campaign", "round", "name", "student_id", "caption", "photo", "status"]
         fields += ["submitted_by"]
+
+    def clean_name(self):
+        # Printed on the share poster: one line (core/text.py).
+        name = self.cleaned_data.get("name", "")
+        validate_single_line(name)
+        return name
+
+    def clean_caption(self):
+        caption = self.cleaned_data.get("caption", "")
+        validate_text_block(caption)
+        return caption
 
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")
