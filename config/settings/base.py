@@ -213,6 +213,9 @@ OTP_TTL_SECONDS = 5 * 60
 OTP_MAX_ATTEMPTS = 5
 # Also enforced in the database (codes per phone per hour), across processes.
 OTP_MAX_PER_PHONE_PER_HOUR = env.int("OTP_MAX_PER_PHONE_PER_HOUR", default=10)
+# Entries one voter may have in one round (pending, approved or disqualified; a rejected
+# one does not count), enforced under a row lock (voting/services/entries.py).
+ENTRY_MAX_PER_VOTER_PER_ROUND = env.int("ENTRY_MAX_PER_VOTER_PER_ROUND", default=1)
 # Where /s/{share_code} sends people; {campaign} is the slug, {entry} the id, {code} the
 # share code. Default: the entry in the API; production points it at the mobile web page.
 SHARE_REDIRECT_URL = env.str(

@@ -308,7 +308,9 @@ class EntryListCreateView(generics.GenericAPIView):
                 s400="`invalid_image`: not a JPEG, PNG or WebP photo. " + INVALID,
                 s401=UNAUTHENTICATED,
                 s404=NOT_FOUND,
-                s409="`submissions_closed`: the campaign is not accepting entries now.",
+                s409="`submissions_closed`: the campaign is not accepting entries now. "
+                "`submission_limit_reached`: the voter already has as many entries in "
+                "this round as allowed (`ENTRY_MAX_PER_VOTER_PER_ROUND`).",
                 s429=THROTTLED,
             ),
         },

@@ -4,8 +4,10 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from campaigns.audit import audit_record
 from campaigns.models import Campaign, Round
@@ -29,9 +31,11 @@ def entry_submit(
 ) -> Entry:
     """A voter enters a campaign's current round: the entry waits for moderation.
 
-    Raises ``SubmissionsClosed`` outside the campaign's submission window and
+    Raises ``SubmissionsClosed`` outside the campaign's submission window,
     ``InvalidImage`` for anything but a decodable JPEG/PNG/WebP photo (checked and
-    re-encoded before anything is written). Thumbnails follow from a task after commit.
+    re-encoded before anything is written), and ``SubmissionLimitReached`` once the voter
+    has ``ENTRY_MAX_PER_VOTER_PER_ROUND`` entries in the round (rejected ones do not
+    count: a contestant may try again). Thumbnails follow from a task after commit.
     """
     at = at or timezone.now()
     if not (
@@ -47,6 +51,7 @@ def entry_submit(
     entry.photo.save(stored_photo.name, stored_photo, save=False)
     try:
         with transaction.atomic():
+            _submission_slot_take(voter=voter, round_=round_)
             entry_create(entry=entry)
             # A voter who arrived without a referral is attributed to the campaign of
             # their first vote or entry; conditional so the first one wins.
@@ -57,6 +62,31 @@ def entry_submit(
         entry.photo.delete(save=False)
         raise
     return entry
+
+
+def _submission_slot_take(*, voter: Voter, round_: Round) -> None:
+    """Refuse a submission past the per-round limit. Count-then-insert races (two
+    uploads at once would both see room), so the voter's row is locked first: on
+    PostgreSQL ``SELECT ... FOR UPDATE`` queues a voter's concurrent submissions, and on
+    SQLite (where FOR UPDATE is a no-op) the IMMEDIATE transactions of
+    config/settings/base.py hold the database's write lock from the start of this block.
+    """
+    limit = settings.ENTRY_MAX_PER_VOTER_PER_ROUND
+    Voter.objects.select_for_update().filter(pk=voter.pk).values_list("pk").first()
+    taken = (
+        Entry.objects.filter(round=round_, voter=voter)
+        .exclude(status=Entry.Status.REJECTED)
+        .count()
+    )
+    if taken >= limit:
+        raise errors.SubmissionLimitReached(
+            ngettext(
+                "You have already submitted an entry to this round.",
+                "You have already submitted %(n)d entries to this round.",
+                limit,
+            )
+            % {"n": limit}
+        )
 
 
 def entry_build(
