@@ -216,6 +216,10 @@ OTP_MAX_PER_PHONE_PER_HOUR = env.int("OTP_MAX_PER_PHONE_PER_HOUR", default=10)
 # Entries one voter may have in one round (pending, approved or disqualified; a rejected
 # one does not count), enforced under a row lock (voting/services/entries.py).
 ENTRY_MAX_PER_VOTER_PER_ROUND = env.int("ENTRY_MAX_PER_VOTER_PER_ROUND", default=1)
+# New anonymous visitor ids one client IP may bring per hour; visits of more are not
+# recorded, so random X-Visitor-Id values cannot inflate "unique visitors"
+# (voting/services/traffic.py). Generous: a campus dorm shares one public IP. 0: no limit.
+VISITORS_MAX_NEW_PER_IP_PER_HOUR = env.int("VISITORS_MAX_NEW_PER_IP_PER_HOUR", default=300)
 # Where /s/{share_code} sends people; {campaign} is the slug, {entry} the id, {code} the
 # share code. Default: the entry in the API; production points it at the mobile web page.
 SHARE_REDIRECT_URL = env.str(
