@@ -182,7 +182,11 @@ class ReportAdmin(SchoolScopedAdmin):
                 report_data=data,
                 verdict=verdict_label(data.get("verdict", {}).get("decision")),
                 verdict_reasons=exports.verdict_reasons(data.get("verdict", {})),
-                charts=charts.all_charts(data) if report.status == Report.Status.DONE else [],
+                charts=(
+                    charts.all_charts(data, nonce=str(getattr(request, "csp_nonce", "")))
+                    if report.status == Report.Status.DONE
+                    else []
+                ),
                 in_progress=report.status in (Report.Status.PENDING, Report.Status.RUNNING),
                 export_xlsx=reverse("admin:reports_report_export", args=[report.pk, "xlsx"]),
                 export_csv=reverse("admin:reports_report_export", args=[report.pk, "csv"]),

@@ -123,7 +123,7 @@ class EntryAdmin(RosterImportExportMixin, SchoolScopedAdmin):
         image = obj.thumbnail if current else obj.photo
         if not image:
             return "—"
-        return format_html('<img src="{}" alt="" style="height:48px;border-radius:4px">', image.url)
+        return format_html('<img src="{}" alt="" class="entry-thumb">', image.url)
 
     @admin.display(description=_("share poster"))
     def poster_link(self, obj: Entry) -> str:
