@@ -8,7 +8,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ambassadors.models import Ambassador, WorkLog
-from ambassadors.services import ambassador_referral_code_assign, worklogs_approve
+from ambassadors.services import (
+    PAY_FIELDS,
+    ambassador_save,
+    worklog_delete,
+    worklog_save,
+    worklogs_approve,
+)
 from ambassadors.share_kit import referral_poster_jpeg, referral_url
 from campaigns.rosters.admin import RosterImportExportMixin
 from campaigns.rules import is_ops
@@ -68,7 +74,8 @@ class AmbassadorAdmin(RosterImportExportMixin, SchoolScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         readonly = ["referral_code", "share_kit"]
-        return readonly if is_ops(request.user) else [*readonly, "masked_phone"]
+        # Pay is set by operations staff (ambassadors/services.py: ambassador_save).
+        return readonly if is_ops(request.user) else [*readonly, "masked_phone", *PAY_FIELDS]
 
     def get_list_display(self, request):
         columns = list(super().get_list_display(request))
@@ -125,8 +132,7 @@ class AmbassadorAdmin(RosterImportExportMixin, SchoolScopedAdmin):
         return response
 
     def save_model(self, request, obj, form, change):
-        ambassador_referral_code_assign(ambassador=obj)
-        super().save_model(request, obj, form, change)
+        ambassador_save(ambassador=obj, actor=request.user)
 
 
 @admin.register(WorkLog)
@@ -140,8 +146,20 @@ class WorkLogAdmin(RosterImportExportMixin, SchoolScopedAdmin):
     actions = ["approve"]
 
     def get_readonly_fields(self, request, obj=None):
-        # Interns log hours; operations staff approve them.
+        # Interns log hours; operations staff approve them. An approved log is read-only
+        # for an intern (campaigns/rules.py), and the service refuses it whatever is sent.
         return [] if is_ops(request.user) else ["approved"]
+
+    def save_model(self, request, obj, form, change):
+        worklog_save(worklog=obj, actor=request.user)
+
+    def delete_model(self, request, obj):
+        worklog_delete(worklog=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        # Row by row through the service: approved hours stay an intern's refusal.
+        for worklog in queryset.select_related("ambassador"):
+            worklog_delete(worklog=worklog, actor=request.user)
 
     def has_approve_permission(self, request) -> bool:
         return is_ops(request.user)

@@ -11,7 +11,13 @@ from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
 from ambassadors.models import Ambassador, WorkLog
-from ambassadors.services import ambassador_referral_code_assign
+from ambassadors.services import (
+    PAY_FIELDS,
+    PayChangeRefused,
+    ambassador_pay_changes_record,
+    ambassador_referral_code_assign,
+    pay_changes,
+)
 from campaigns.rosters.pipeline import RosterResource, StudentIds
 from campaigns.rules import is_ops
 from core.phones import InvalidPhone, phone_normalize
@@ -122,6 +128,7 @@ class AmbassadorResource(RosterResource):
             Ambassador.objects.filter(school=self.scope.school).values_list("student_id", flat=True)
         )
         self._roles = _roles()
+        self._pay_changes: list[tuple[Ambassador, dict]] = []
         return dataset
 
     def clean_row(self, raw, errors):
@@ -165,7 +172,13 @@ class AmbassadorResource(RosterResource):
             "id", "school_id", "student_id", *self.update_fields
         )
 
+    def _pay_refused(self) -> ValidationError:
+        return ValidationError(str(PayChangeRefused.default_message))
+
     def new_instance(self, values):
+        if not self.scope.is_ops and any(values[name] for name in PAY_FIELDS):
+            # An intern adds team members; what they are paid is for operations staff.
+            raise self._pay_refused()
         return Ambassador(
             school=self.scope.school,
             name=values["name"],
@@ -185,7 +198,25 @@ class AmbassadorResource(RosterResource):
                 ambassador_referral_code_assign(ambassador=ambassador)
         super().bulk_create(using_transactions, dry_run, raise_errors, batch_size, result)
 
+    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        super().bulk_update(using_transactions, dry_run, raise_errors, batch_size, result)
+        # Written with the rows, in the import's transaction: a file with any bad row is
+        # rolled back whole (campaigns/rosters/pipeline.py), its audit rows with it.
+        if not dry_run:
+            ambassador_pay_changes_record(changes=self._pay_changes, actor=self.scope.user)
+        self._pay_changes = []
+
     def apply(self, instance, values):
+        old_pay = {name: getattr(instance, name) for name in PAY_FIELDS}
+        changed = self._apply_fields(instance, values)
+        pay = pay_changes(old=old_pay, new=instance)
+        if pay:
+            if not self.scope.is_ops:
+                raise self._pay_refused()
+            self._pay_changes.append((instance, pay))
+        return changed
+
+    def _apply_fields(self, instance, values):
         changed = False
         for name in self.update_fields:
             value = values.get(name)

@@ -2,7 +2,10 @@
 
 Two roles, created as groups by a data migration:
 
-- **staff** (operations): every permission, on every school.
+- **staff** (operations): every permission of the apps in ``STAFF_APPS``, on every school;
+  never a permission of ``auth`` (users, groups, permissions): only superusers manage
+  logins and roles, so a staff member cannot reset a superuser's password or promote
+  themselves.
 - **ambassador** (intern): the model permissions of ``AMBASSADOR_PERMISSIONS``, and only on
   objects of their own school.
 
@@ -18,6 +21,23 @@ from django.contrib.auth.backends import ModelBackend
 
 OPS_GROUP = "staff"
 AMBASSADOR_GROUP = "ambassador"
+
+# The apps whose every permission the staff role holds (an allow-list: a third-party app
+# added later, e.g. django-axes' lockout records, grants nothing until it is named here).
+STAFF_APPS: tuple[str, ...] = (
+    "campaigns",
+    "ambassadors",
+    "voting",
+    "reports",
+    "django_celery_beat",
+    "django_celery_results",
+)
+# Permissions of those apps staff never hold: the audit log is written by services only.
+STAFF_WITHHELD: tuple[str, ...] = (
+    "campaigns.add_auditlog",
+    "campaigns.change_auditlog",
+    "campaigns.delete_auditlog",
+)
 
 # What an intern may do, by model; always within their own school. Voters, votes, visits,
 # activity and the audit log are not theirs to see (phone numbers, fraud evidence).
@@ -98,8 +118,23 @@ def _group_grants(perm: str):
     return granted
 
 
+@rules.predicate
+def is_unapproved(user, obj) -> bool:
+    """A work log whose hours are not approved yet (None: the model-level question)."""
+    return obj is None or not getattr(obj, "approved", False)
+
+
+# Approved hours count as labour cost: an intern may neither change nor delete them.
+_AMBASSADOR_EXTRA = {
+    "ambassadors.change_worklog": is_unapproved,
+    "ambassadors.delete_worklog": is_unapproved,
+}
+
 for _model in SCOPED_MODELS:
     _app, _name = _model.split(".")
     for _action in ACTIONS:
         _perm = f"{_app}.{_action}_{_name}"
-        rules.add_perm(_perm, is_ops | (is_ambassador & _group_grants(_perm) & in_own_school))
+        _intern = is_ambassador & _group_grants(_perm) & in_own_school
+        if _perm in _AMBASSADOR_EXTRA:
+            _intern = _intern & _AMBASSADOR_EXTRA[_perm]
+        rules.add_perm(_perm, is_ops | _intern)

@@ -39,8 +39,32 @@ def scope_queryset(qs: QuerySet, user) -> QuerySet:
     return qs.filter(**{path: school_id})
 
 
+# Fields shown masked to everyone but operations staff (core/privacy.py): no lookup or
+# search may name them, or ``?phone__startswith=138`` would recover a number digit by
+# digit from which rows a list keeps.
+MASKED_FIELDS = frozenset({"phone"})
+
+
+def _names_masked_field(lookup: str) -> bool:
+    return bool(MASKED_FIELDS & set(lookup.lstrip("^=@").split("__")))
+
+
 class SchoolScopedAdmin(ObjectPermissionsModelAdminMixin, admin.ModelAdmin):
-    """ModelAdmin whose lists, choices and object URLs stop at the user's school."""
+    """ModelAdmin whose lists, choices and object URLs stop at the user's school, and
+    whose lists cannot be filtered, searched or sorted on masked fields but by staff."""
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # Django allows any lookup on a local field by default; a refusal here answers
+        # 400 (DisallowedModelAdminLookup) instead of a filtered list.
+        if request is not None and not is_ops(request.user) and _names_masked_field(lookup):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        if is_ops(request.user):
+            return fields
+        return [field for field in fields if not _names_masked_field(field)]
 
     def get_queryset(self, request):
         return scope_queryset(super().get_queryset(request), request.user)

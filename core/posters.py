@@ -26,6 +26,8 @@ from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from core.text import single_line
+
 logger = logging.getLogger(__name__)
 
 # Bump when the layout changes: stored posters are named after a digest of their inputs
@@ -206,8 +208,15 @@ def poster_render(
     font: PosterFont | None = None,
 ) -> Image.Image:
     """A 1080x1620 RGB poster. ``photo`` is an upright sRGB image (or None for an
-    entry without one: a plain panel takes its place)."""
+    entry without one: a plain panel takes its place). The texts are drawn as one line
+    each whatever they hold: line breaks and control characters become spaces
+    (core/text.py), so no stored name can make drawing fail."""
     font = font or poster_font()
+    name, campaign_title, share_code = (
+        single_line(name),
+        single_line(campaign_title),
+        single_line(share_code),
+    )
     width, height = SIZE
     poster = Image.new("RGB", SIZE, BACKGROUND)
     draw = ImageDraw.Draw(poster)

@@ -217,7 +217,11 @@ class ReportAdmin(SchoolScopedAdmin):
                 warnings=[warning_text(item) for item in data.get("data_warnings", [])],
                 previous_verdict=data.get("previous_verdict"),
                 previous_label=verdict_label((data.get("previous_verdict") or {}).get("decision")),
-                charts=charts.all_charts(data) if report.status == Report.Status.DONE else [],
+                charts=(
+                    charts.all_charts(data, nonce=str(getattr(request, "csp_nonce", "")))
+                    if report.status == Report.Status.DONE
+                    else []
+                ),
                 in_progress=report.status in (Report.Status.PENDING, Report.Status.RUNNING),
                 export_xlsx=reverse("admin:reports_report_export", args=[report.pk, "xlsx"]),
                 export_csv=reverse("admin:reports_report_export", args=[report.pk, "csv"]),

@@ -140,8 +140,11 @@ def photos_zip(names: Sequence[str]) -> bytes:
 AMBASSADOR_HEADERS_ZH = ["姓名", "学号", "手机号", "学校", "角色", "时薪", "补贴", "邮箱"]
 
 
-def ambassador_rows(n: int, school: str = "复旦大学", start: int = 0) -> list[list[Any]]:
-    """``n`` valid roster rows with Chinese headers, student ids with leading zeros."""
+def ambassador_rows(
+    n: int, school: str = "复旦大学", start: int = 0, pay: bool = True
+) -> list[list[Any]]:
+    """``n`` valid roster rows with Chinese headers, student ids with leading zeros;
+    ``pay=False`` leaves the pay cells blank, as an intern's roster must."""
     rows: list[list[Any]] = [list(AMBASSADOR_HEADERS_ZH)]
     for i in range(start, start + n):
         rows.append(
@@ -151,8 +154,8 @@ def ambassador_rows(n: int, school: str = "复旦大学", start: int = 0) -> lis
                 f"139{i:08d}",
                 school,
                 "组长" if i % 10 == 0 else "实习生",
-                25,
-                100,
+                25 if pay else None,
+                100 if pay else None,
                 f"s{i}@example.cn",
             ]
         )

@@ -70,6 +70,9 @@ def admin_url(obj, view: str = "change") -> str:
 def test_every_admin_page_opens_for_operations_staff(ops_client, world):
     for model, model_admin in admin.site._registry.items():
         opts = model._meta
+        if opts.app_label in ("auth", "axes"):
+            # Users, groups and login lockouts are the superuser's (tests/campaigns/test_roles.py).
+            continue
         changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
         assert ops_client.get(changelist).status_code == 200, changelist
         assert ops_client.get(changelist, {"q": "aaa"}).status_code == 200, changelist
@@ -249,14 +252,14 @@ def test_money_fields_keep_decimals(world):
 
 
 def test_roles_follow_models_added_after_the_roles_migration(db):
-    """The staff group holds every permission, including of models (fraud flags, import
-    jobs) created by migrations that ran after the roles were made."""
+    """The staff group holds the permissions of models (fraud flags, import jobs) created
+    by migrations that ran after the roles were made."""
     from django.contrib.auth.models import Group, Permission
 
     from campaigns.rules import AMBASSADOR_PERMISSIONS
 
     staff = Group.objects.get(name="staff")
-    assert staff.permissions.count() == Permission.objects.count()
+    assert staff.permissions.count() < Permission.objects.count()  # never auth's
     assert staff.permissions.filter(codename="view_fraudflag").exists()
     ambassador = set(
         Group.objects.get(name="ambassador").permissions.values_list(

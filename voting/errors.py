@@ -63,6 +63,12 @@ class SubmissionsClosed(DomainError):
     default_message = _("This campaign is not accepting entries now.")
 
 
+class SubmissionLimitReached(DomainError):
+    code = "submission_limit_reached"
+    status = 409
+    default_message = _("You have already submitted as many entries to this round as allowed.")
+
+
 class PosterUnavailable(DomainError):
     code = "not_found"
     status = 404

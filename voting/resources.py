@@ -24,7 +24,7 @@ from core.spreadsheets.cleaners import clean_student_id, clean_text
 from core.spreadsheets.headers import column, header_key
 from core.spreadsheets.sheet import CellError, SpreadsheetError
 from voting.models import Entry, LeaderboardSnapshot, Vote, Voter
-from voting.services.entries import entry_build
+from voting.services.entries import entry_build, entry_edit_needs_moderation
 from voting.tasks.photos import entry_media_check_campaign
 
 MAX_PHOTOS = 2000
@@ -72,7 +72,7 @@ class ContestantResource(RosterResource):
         column("round"),
         column("school"),
     )
-    update_fields = ("name", "caption", "photo")
+    update_fields = ("name", "caption", "photo", "status")
 
     campaign = fields.Field(attribute="campaign__slug", column_name="活动", readonly=True)
     round = fields.Field(attribute="round__number", column_name="轮次", readonly=True)
@@ -224,6 +224,10 @@ class ContestantResource(RosterResource):
         if values["photo"] is not None:
             self._store_photo(instance, values["photo"])
             changed = True
+        # An intern's new name, caption or photo of an approved entry is moderated again.
+        shown = ["name", "caption", "photo"] if changed else []
+        if entry_edit_needs_moderation(status=instance.status, changed=shown, actor=self.user):
+            instance.status = Entry.Status.PENDING
         return changed
 
     def dehydrate_status(self, entry: Entry) -> str:

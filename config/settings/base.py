@@ -5,9 +5,11 @@ needs no server, both under ``var/``. Production sets ``DATABASE_URL`` (PostgreS
 ``CELERY_BROKER_URL`` (Redis or RabbitMQ) and ``DJANGO_SECRET_KEY``; see README.md.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.management.utils import get_random_secret_key
 from django.utils.translation import gettext_lazy as _
 
@@ -48,6 +50,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rules.apps.AutodiscoverRulesConfig",
+    "axes",
+    "csp",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our static files, not a CDN
@@ -74,6 +78,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during login into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -90,6 +97,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -131,11 +139,27 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out login before any password is checked (django-axes).
+    "axes.backends.AxesStandaloneBackend",
     # Object-level rules (an ambassador only touches their own school's rows) first,
     # then Django's model-level group permissions.
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Admin login throttling (django-axes, https://django-axes.readthedocs.io/en/latest/4_configuration.html):
+# AXES_FAILURE_LIMIT wrong passwords for one username from one IP lock that pair out for
+# AXES_COOLOFF_MINUTES (a dorm's shared IP does not lock out the other students, and a
+# guessed username from elsewhere does not lock out its owner); a successful login
+# resets the count. The client IP is the API's (NUM_PROXIES hops of X-Forwarded-For).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "voting.api.support.client_ip"
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+# Passwords never reach the attempt log.
+AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -155,6 +179,8 @@ USE_TZ = True
 # --- Static and media -------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The admin's own script and styles (no inline ones: CSP below).
+STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Django serves MEDIA_ROOT itself in development (and the tests' live server, which runs
@@ -225,6 +251,13 @@ PRIZE_AWARD_SMS_TEMPLATE = env.str(
     default="恭喜！您在“{campaign}”中的作品“{entry}”获得第{rank}名，奖品：{prize}。"
     "工作人员将联系您领奖。",
 )
+# Entries one voter may have in one round (pending, approved or disqualified; a rejected
+# one does not count), enforced under a row lock (voting/services/entries.py).
+ENTRY_MAX_PER_VOTER_PER_ROUND = env.int("ENTRY_MAX_PER_VOTER_PER_ROUND", default=1)
+# New anonymous visitor ids one client IP may bring per hour; visits of more are not
+# recorded, so random X-Visitor-Id values cannot inflate "unique visitors"
+# (voting/services/traffic.py). Generous: a campus dorm shares one public IP. 0: no limit.
+VISITORS_MAX_NEW_PER_IP_PER_HOUR = env.int("VISITORS_MAX_NEW_PER_IP_PER_HOUR", default=300)
 # Where /s/{share_code} sends people; {campaign} is the slug, {entry} the id, {code} the
 # share code. Default: the entry's page on the student site (web/urls.py), keeping the
 # share code as ?ref= so that sign-in attributes a new voter to the share.
@@ -327,10 +360,56 @@ LOGGING = {
 }
 
 # --- Production hardening ----------------------------------------------------------------
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/ and docs/security.md.
+# Behind a proxy that terminates HTTPS and sets X-Forwarded-Proto (README "Production").
+# Secure by default once debug is off; a plain-HTTP smoke test turns each off explicitly.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if not DEBUG else None
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# HSTS: browsers remember to use HTTPS only. Start low (e.g. 3600) on a new domain and
+# raise to a year once HTTPS is known good everywhere; preload only once submitted.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+# Content-Security-Policy (django-csp 4, https://django-csp.readthedocs.io/en/latest/configuration.html):
+# every script and style comes from this site (no CDN: many are unreachable in mainland
+# China anyway), and an inline <script> or <style> runs only with the request's nonce
+# (``{{ request.csp_nonce }}`` in a template; the admin's, the import pages', Swagger UI's
+# and the report charts' all comply). The student site lives with the same policy:
+# self-hosted files, no inline handlers (onclick=...), nonce'd blocks. Images may also be
+# data: URIs (Swagger UI's icons); CSP_IMG_SRC_EXTRA adds a media host.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:", *env.list("CSP_IMG_SRC_EXTRA", default=[])],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+if WECHAT_APP_ID:
+    # The WeChat JS-SDK is served only from WeChat's host (web/templates/web/entry.html).
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["script-src"].append("https://res.wx.qq.com")
+if env.bool("CSP_REPORT_ONLY", default=False):
+    # Try a stricter policy in production without breaking anything: violations are only
+    # reported (to CSP_REPORT_URI when set, else the browser console).
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = CONTENT_SECURITY_POLICY
+    CONTENT_SECURITY_POLICY = None
+if env.str("CSP_REPORT_URI", default=""):
+    (CONTENT_SECURITY_POLICY or CONTENT_SECURITY_POLICY_REPORT_ONLY)["DIRECTIVES"]["report-uri"] = (
+        env.str("CSP_REPORT_URI")
+    )
 
 # --- Fraud signals (voting/services/fraud_scan.py) -------------------------------------------
 # Thresholds of the detectors that flag votes for staff review; nothing is invalidated

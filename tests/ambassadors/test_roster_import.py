@@ -284,7 +284,7 @@ def test_every_bad_row_is_reported_not_just_the_first(tmp_path, school):
 
 
 def test_intern_cannot_import_into_another_school(tmp_path, school, school_b, ambassador_user):
-    path = write(tmp_path, "t.xlsx", xlsx(ambassador_rows(2, school="同济大学")))
+    path = write(tmp_path, "t.xlsx", xlsx(ambassador_rows(2, school="同济大学", pay=False)))
     before = roster_snapshot()
     code, _out, err = run_import("ambassadors", path, "--school", "tongji", "--user", "intern-a")
     assert code == 1
@@ -293,7 +293,7 @@ def test_intern_cannot_import_into_another_school(tmp_path, school, school_b, am
 
 
 def test_intern_row_naming_another_school_is_an_error(tmp_path, school, ambassador_user):
-    rows = ambassador_rows(2)
+    rows = ambassador_rows(2, pay=False)
     rows[1][3] = "同济大学"
     before = roster_snapshot()
     code, out, _err = run_import(
@@ -314,7 +314,7 @@ def test_intern_imports_into_own_school_and_is_named_in_the_audit(
 ):
     code, out, err = run_import(
         "ambassadors",
-        write(tmp_path, "t.xlsx", xlsx(ambassador_rows(2))),
+        write(tmp_path, "t.xlsx", xlsx(ambassador_rows(2, pay=False))),
         "--school",
         "fudan",
         "--user",

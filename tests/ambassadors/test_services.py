@@ -29,8 +29,20 @@ def test_approving_writes_one_audit_row_per_school_and_approves_once():
     rows = {row.school_id: row for row in AuditLog.objects.filter(action="worklogs.approve")}
     assert set(rows) == {fudan.pk, tongji.pk}
     assert rows[fudan.pk].actor == staff
-    assert rows[fudan.pk].data == {"work_logs": ids[:2], "hours": "6.50"}
-    assert rows[tongji.pk].data == {"work_logs": ids[2:], "hours": "1.00"}
+    assert rows[fudan.pk].data["work_logs"] == ids[:2]
+    assert rows[fudan.pk].data["hours"] == "6.50"
+    assert rows[tongji.pk].data["work_logs"] == ids[2:]
+    assert rows[tongji.pk].data["hours"] == "1.00"
+    # Each log with what was approved and the approval's old and new value.
+    assert rows[tongji.pk].data["logs"] == [
+        {
+            "id": logs[2].pk,
+            "ambassador": logs[2].ambassador_id,
+            "date": logs[2].date.isoformat(),
+            "hours": "1.00",
+            "approved": {"old": False, "new": True},
+        }
+    ]
 
 
 def test_the_admin_action_approves_through_the_service(ops_client):

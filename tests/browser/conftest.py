@@ -125,10 +125,23 @@ def page(browser, live_server):
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     page = context.new_page()
+    # Chromium reports each thing the Content-Security-Policy blocked on the console
+    # ("Refused to execute inline script ..."): any one fails the test, so every page a
+    # journey opens is checked against the policy of config/settings/base.py.
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     try:
         yield page
     finally:
         context.close()
+    assert not violations, "CSP violations:\n" + "\n".join(violations)
 
 
 class Steps:

@@ -43,7 +43,7 @@ def test_ambassador_imports_a_roster_with_preview_and_confirm(page, step, ambass
         expect(page.locator("#content-main")).not_to_contain_text("投票用户")
 
     with step("21-roster-import-preview"):
-        upload_roster(page, "团队名单.xlsx", xlsx(ambassador_rows(3)), XLSX_TYPE)
+        upload_roster(page, "团队名单.xlsx", xlsx(ambassador_rows(3, pay=False)), XLSX_TYPE)
         expect(page.locator(".import-summary")).to_contain_text("新增 3 条")
         expect(page.locator("input[name=confirm]")).to_be_visible()
     # The preview is a dry run.
@@ -61,7 +61,7 @@ def test_ambassador_imports_a_roster_with_preview_and_confirm(page, step, ambass
 
 
 def test_ambassador_sees_a_bad_files_row_errors_and_nothing_is_written(page, step, ambassador_user):
-    rows = ambassador_rows(4)
+    rows = ambassador_rows(4, pay=False)
     rows[2][2] = "110"  # sheet row 3: not a phone number
     rows[4][1] = ""  # sheet row 5: no student id
     before = roster_snapshot()

@@ -15,8 +15,9 @@ from campaigns.scoping import SchoolScopedAdmin
 from core.codes import new_code
 from core.errors import DomainError, InvalidImage
 from core.images import photo_ingest
+from core.text import validate_single_line, validate_text_block
 from voting.models import Entry, Vote
-from voting.services.entries import entry_create, entry_media_after_edit, entry_moderate
+from voting.services.entries import entry_create, entry_moderate, entry_update
 from voting.services.photos import derivative_name, entry_poster_ensure
 
 RelatedOnly = admin.RelatedOnlyFieldListFilter
@@ -38,6 +39,17 @@ class EntryAdminForm(forms.ModelForm):
         model = Entry
         fields = ["campaign", "round", "name", "student_id", "caption", "photo", "status"]
         fields += ["submitted_by"]
+
+    def clean_name(self):
+        # Printed on the share poster: one line (core/text.py).
+        name = self.cleaned_data.get("name", "")
+        validate_single_line(name)
+        return name
+
+    def clean_caption(self):
+        caption = self.cleaned_data.get("caption", "")
+        validate_text_block(caption)
+        return caption
 
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")
@@ -111,7 +123,7 @@ class EntryAdmin(RosterImportExportMixin, SchoolScopedAdmin):
         image = obj.thumbnail if current else obj.photo
         if not image:
             return "—"
-        return format_html('<img src="{}" alt="" style="height:48px;border-radius:4px">', image.url)
+        return format_html('<img src="{}" alt="" class="entry-thumb">', image.url)
 
     @admin.display(description=_("share poster"))
     def poster_link(self, obj: Entry) -> str:
@@ -147,8 +159,7 @@ class EntryAdmin(RosterImportExportMixin, SchoolScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
-            entry_media_after_edit(entry=obj, changed=form.changed_data)
+            entry_update(entry=obj, changed=form.changed_data, actor=request.user)
         else:
             entry_create(entry=obj)
 

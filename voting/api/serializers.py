@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from campaigns.models import Campaign, Prize, Round, School
 from core.phones import InvalidPhone, phone_normalize
+from core.text import validate_single_line, validate_text_block
 from voting.models import Entry, Vote, Voter
 from voting.services.photos import derivative_name
 
@@ -282,8 +283,15 @@ class EntrySerializer(serializers.ModelSerializer):
 
 
 class EntrySubmitSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=60)
-    caption = serializers.CharField(max_length=280, required=False, allow_blank=True, default="")
+    # One line of printable text: the name is printed on the share poster (core/text.py).
+    name = serializers.CharField(max_length=60, validators=[validate_single_line])
+    caption = serializers.CharField(
+        max_length=280,
+        required=False,
+        allow_blank=True,
+        default="",
+        validators=[validate_text_block],
+    )
     # Every check of the file, emptiness included, is the photo service's: `invalid_image`.
     photo = serializers.FileField(help_text="JPEG, PNG or WebP.", allow_empty_file=True)
 

@@ -7,8 +7,10 @@ import re
 import uuid
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import DatabaseError
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found as django_page_not_found
 from rest_framework import exceptions, pagination
 from rest_framework.response import Response
@@ -50,6 +52,11 @@ def exception_handler(exc, context) -> Response:
     """
     if isinstance(exc, DomainError):
         return _error(exc.code, exc.message, exc.status)
+    if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+        # Django refuses to read a body past DATA_UPLOAD_MAX_MEMORY_SIZE (or with too many
+        # fields or files) when the parser first touches it: malformed input, not a bug.
+        # https://docs.djangoproject.com/en/5.2/ref/settings/#data-upload-max-memory-size
+        return _error("invalid", _("The request is too large."), 400, fields={})
     if isinstance(exc, exceptions.ValidationError | exceptions.ParseError):
         detail = exc.detail if isinstance(exc, exceptions.ValidationError) else {}
         fields = _field_names(detail) if detail else []

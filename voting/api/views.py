@@ -122,7 +122,7 @@ class _PublicView:
 
 def _record_visit(request, response, *, campaign_id: int, entry_id: int | None = None):
     vid, new = visitor_id(request)
-    visit_record(visitor_id=vid, campaign_id=campaign_id, entry_id=entry_id)
+    visit_record(visitor_id=vid, campaign_id=campaign_id, entry_id=entry_id, ip=client_ip(request))
     if new:
         visitor_cookie_set(response, vid)
     return response
@@ -308,7 +308,9 @@ class EntryListCreateView(generics.GenericAPIView):
                 s400="`invalid_image`: not a JPEG, PNG or WebP photo. " + INVALID,
                 s401=UNAUTHENTICATED,
                 s404=NOT_FOUND,
-                s409="`submissions_closed`: the campaign is not accepting entries now.",
+                s409="`submissions_closed`: the campaign is not accepting entries now. "
+                "`submission_limit_reached`: the voter already has as many entries in "
+                "this round as allowed (`ENTRY_MAX_PER_VOTER_PER_ROUND`).",
                 s429=THROTTLED,
             ),
         },
@@ -474,7 +476,12 @@ class ShareRedirectView(_PublicView, APIView):
         )
         response = HttpResponseRedirect(target)
         vid, new = visitor_id(request)
-        share_click_record(visitor_id=vid, campaign_id=entry.campaign_id, entry_id=entry.pk)
+        share_click_record(
+            visitor_id=vid,
+            campaign_id=entry.campaign_id,
+            entry_id=entry.pk,
+            ip=client_ip(request),
+        )
         if new:
             visitor_cookie_set(response, vid)
         return response

@@ -4,10 +4,14 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
+from campaigns.audit import audit_record
 from campaigns.models import Campaign, Round
+from campaigns.rules import is_ops
 from core.codes import new_code
 from core.images import photo_ingest
 from voting import errors
@@ -27,9 +31,11 @@ def entry_submit(
 ) -> Entry:
     """A voter enters a campaign's current round: the entry waits for moderation.
 
-    Raises ``SubmissionsClosed`` outside the campaign's submission window and
+    Raises ``SubmissionsClosed`` outside the campaign's submission window,
     ``InvalidImage`` for anything but a decodable JPEG/PNG/WebP photo (checked and
-    re-encoded before anything is written). Thumbnails follow from a task after commit.
+    re-encoded before anything is written), and ``SubmissionLimitReached`` once the voter
+    has ``ENTRY_MAX_PER_VOTER_PER_ROUND`` entries in the round (rejected ones do not
+    count: a contestant may try again). Thumbnails follow from a task after commit.
     """
     at = at or timezone.now()
     if not (
@@ -45,6 +51,7 @@ def entry_submit(
     entry.photo.save(stored_photo.name, stored_photo, save=False)
     try:
         with transaction.atomic():
+            _submission_slot_take(voter=voter, round_=round_)
             entry_create(entry=entry)
             # A voter who arrived without a referral is attributed to the campaign of
             # their first vote or entry; conditional so the first one wins.
@@ -55,6 +62,31 @@ def entry_submit(
         entry.photo.delete(save=False)
         raise
     return entry
+
+
+def _submission_slot_take(*, voter: Voter, round_: Round) -> None:
+    """Refuse a submission past the per-round limit. Count-then-insert races (two
+    uploads at once would both see room), so the voter's row is locked first: on
+    PostgreSQL ``SELECT ... FOR UPDATE`` queues a voter's concurrent submissions, and on
+    SQLite (where FOR UPDATE is a no-op) the IMMEDIATE transactions of
+    config/settings/base.py hold the database's write lock from the start of this block.
+    """
+    limit = settings.ENTRY_MAX_PER_VOTER_PER_ROUND
+    Voter.objects.select_for_update().filter(pk=voter.pk).values_list("pk").first()
+    taken = (
+        Entry.objects.filter(round=round_, voter=voter)
+        .exclude(status=Entry.Status.REJECTED)
+        .count()
+    )
+    if taken >= limit:
+        raise errors.SubmissionLimitReached(
+            ngettext(
+                "You have already submitted an entry to this round.",
+                "You have already submitted %(n)d entries to this round.",
+                limit,
+            )
+            % {"n": limit}
+        )
 
 
 def entry_build(
@@ -123,6 +155,54 @@ def entry_moderate(*, entry_ids: Iterable[int], status: str) -> int:
         if status == Entry.Status.APPROVED:
             entry_media_enqueue(entry_ids=changed, poster=True)
     return len(changed)
+
+
+# What a contestant's entry shows (or where): an approved entry whose photo, name,
+# caption, campaign or round an intern changes goes back to moderation.
+SHOWN_FIELDS = frozenset({"photo", "name", "caption", "campaign", "round"})
+
+
+def entry_edit_needs_moderation(*, status: str, changed: Collection[str], actor: Any) -> bool:
+    """Whether an edit by ``actor`` sends an entry of ``status`` back to moderation.
+    Operations staff moderate, so their edits stand; so do the system's (no actor)."""
+    return (
+        status == Entry.Status.APPROVED
+        and bool(SHOWN_FIELDS & set(changed))
+        and not (actor is None or is_ops(actor))
+    )
+
+
+def entry_update(*, entry: Entry, changed: Collection[str], actor: Any) -> Entry:
+    """Save an edited entry (the admin form's instance; ``changed`` its changed fields).
+
+    An approved entry that an intern edits where it shows (photo, name, caption, ...)
+    returns to ``pending``, audited, so that what is public is always what staff approved;
+    whatever status the form carried. The stored row is locked so the status this edit
+    is judged against is the one it replaces.
+    """
+    with transaction.atomic():
+        stored = (
+            Entry.objects.select_for_update()
+            .filter(pk=entry.pk)
+            .values_list("status", flat=True)
+            .first()
+        )
+        changed = set(changed)
+        if not (actor is None or is_ops(actor)):
+            entry.status = stored or Entry.Status.PENDING  # moderation is not theirs
+        if entry_edit_needs_moderation(status=stored, changed=changed, actor=actor):
+            entry.status = Entry.Status.PENDING
+            changed.add("status")
+            audit_record(
+                actor=actor,
+                action="entry.back_to_moderation",
+                target=entry,
+                school_id=entry.campaign.pilot.school_id,
+                data={"changed": sorted(SHOWN_FIELDS & changed)},
+            )
+        entry.save()
+        entry_media_after_edit(entry=entry, changed=changed)
+    return entry
 
 
 def entry_media_after_edit(*, entry: Entry, changed: Collection[str]) -> None:

@@ -33,6 +33,7 @@ from campaigns.models import Campaign
 from core.errors import InvalidImage
 from core.images import derivative_render, jpeg_encode, stored_photo_open
 from core.posters import POSTER_VERSION, poster_font, poster_render
+from core.text import single_line
 from voting import errors
 from voting.models import Entry
 
@@ -157,8 +158,9 @@ def poster_name(entry: Entry) -> str:
         [
             str(POSTER_VERSION),
             entry.photo.name or "",
-            entry.name,
-            entry.campaign.title,
+            # As drawn (core/text.py): one line, no control characters or surrogates.
+            single_line(entry.name),
+            single_line(entry.campaign.title),
             share_url(entry.share_code),
             poster_font().label,
         ]

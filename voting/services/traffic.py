@@ -5,13 +5,23 @@ Reports count *unique* visitors, so a visitor reloading a page adds nothing. Row
 therefore written at most once per visitor, target and kind per window (a cache key),
 which keeps the hottest read endpoints from writing on every request. Losing a row when
 the cache is cleared only means one extra row later: counts are distinct visitor ids.
+
+Visitor ids come from the client (``X-Visitor-Id``, the ``vid`` cookie), so one client
+sending a fresh id with every request would inflate "unique visitors", the denominator
+of the participation rate. Each client IP therefore brings at most
+``VISITORS_MAX_NEW_PER_IP_PER_HOUR`` visitor ids an hour; visits of further ids from that
+IP are not recorded (a campus NAT shares one IP, hence a generous default; see
+docs/metrics.md). The count is kept in the shared cache (``CACHE_URL``) with atomic
+``add``/``incr``, so concurrent requests and web processes share it.
 """
 
 import hashlib
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
@@ -20,6 +30,37 @@ from core.phones import InvalidPhone, phone_normalize
 from voting.models import Activity, Visit
 
 _DEDUP_SECONDS = 30 * 60
+_IP_WINDOW_SECONDS = 60 * 60
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def visitor_admitted(*, visitor_id: str, ip: str | None) -> bool:
+    """Whether visits of ``visitor_id`` from ``ip`` count: the first
+    ``VISITORS_MAX_NEW_PER_IP_PER_HOUR`` distinct ids an IP brings in an hour do (and go
+    on counting for that hour), later ones do not. No IP (a call from inside, such as the
+    seeder) or a limit of 0: no limit."""
+    limit = settings.VISITORS_MAX_NEW_PER_IP_PER_HOUR
+    if not ip or not limit:
+        return True
+    admitted_key = "visitor-ip:" + _digest(f"{ip}|{visitor_id}")
+    if cache.get(admitted_key):
+        return True
+    # One counter per IP and clock hour; incr is atomic in Redis and in the local cache.
+    window = int(time.time() // _IP_WINDOW_SECONDS)
+    counter_key = f"visitor-ip-n:{_digest(ip)}:{window}"
+    cache.add(counter_key, 0, timeout=_IP_WINDOW_SECONDS + 60)
+    try:
+        count = cache.incr(counter_key)
+    except ValueError:  # expired between add and incr
+        cache.add(counter_key, 1, timeout=_IP_WINDOW_SECONDS + 60)
+        count = 1
+    if count > limit:
+        return False
+    cache.set(admitted_key, 1, timeout=_IP_WINDOW_SECONDS)
+    return True
 
 
 def visit_record(
@@ -29,13 +70,20 @@ def visit_record(
     entry_id: int | None = None,
     kind: str = Visit.Kind.VISIT,
     at: datetime | None = None,
+    ip: str | None = None,
 ) -> bool:
     """Record that ``visitor_id`` saw a campaign (or one of its entries); True if a row
-    was written, False if this visitor was recorded here within the window."""
+    was written, False if this visitor was recorded here within the window, or is one
+    of more new visitor ids than ``ip`` may bring (``visitor_admitted``). Every page
+    that counts visits passes the client's IP (``voting.api.support.client_ip``)."""
     if not visitor_id:
         return False
     raw = f"{kind}:{campaign_id}:{entry_id or 0}:{visitor_id}"
-    key = "visit:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+    key = "visit:" + _digest(raw)
+    if cache.get(key):
+        return False
+    if not visitor_admitted(visitor_id=visitor_id, ip=ip):
+        return False
     if not cache.add(key, 1, timeout=_DEDUP_SECONDS):
         return False
     Visit.objects.create(
@@ -49,7 +97,12 @@ def visit_record(
 
 
 def share_click_record(
-    *, visitor_id: str, campaign_id: int, entry_id: int, at: datetime | None = None
+    *,
+    visitor_id: str,
+    campaign_id: int,
+    entry_id: int,
+    at: datetime | None = None,
+    ip: str | None = None,
 ) -> bool:
     """A click on an entry's share link: the denominator of share conversion."""
     return visit_record(
@@ -58,6 +111,7 @@ def share_click_record(
         entry_id=entry_id,
         kind=Visit.Kind.SHARE_CLICK,
         at=at,
+        ip=ip,
     )
 
 

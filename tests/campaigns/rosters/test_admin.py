@@ -53,7 +53,7 @@ def test_upload_preview_confirm_audit(
 ):
     before = roster_snapshot()
     with django_capture_on_commit_callbacks() as callbacks:
-        preview = upload(ambassador_client, xlsx(ambassador_rows(3)), school_a)
+        preview = upload(ambassador_client, xlsx(ambassador_rows(3, pay=False)), school_a)
     assert preview.status_code == 200
     result = preview.context["result"]
     assert not result.problems
@@ -73,7 +73,7 @@ def test_upload_preview_confirm_audit(
 
 
 def test_preview_lists_every_bad_row_and_offers_the_report(ambassador_client, school_a):
-    rows = ambassador_rows(4)
+    rows = ambassador_rows(4, pay=False)
     rows[2][2] = "110"
     rows[4][1] = ""
     before = roster_snapshot()
@@ -106,7 +106,7 @@ def test_unreadable_file_is_a_form_error(ambassador_client, school_a):
 
 
 def test_headers_only_is_a_form_error(ambassador_client, school_a):
-    response = upload(ambassador_client, xlsx([ambassador_rows(0)[0]]), school_a)
+    response = upload(ambassador_client, xlsx([ambassador_rows(0, pay=False)[0]]), school_a)
     assert response.context["form"].errors
 
 
@@ -114,7 +114,8 @@ def test_intern_cannot_choose_another_school(ambassador_client, school_a, school
     page = ambassador_client.get(IMPORT_URL)
     assert list(page.context["form"].fields["school"].queryset) == [school_a]
     before = roster_snapshot()
-    response = upload(ambassador_client, xlsx(ambassador_rows(2, school="同济大学")), school_b)
+    rows = ambassador_rows(2, school="同济大学", pay=False)
+    response = upload(ambassador_client, xlsx(rows), school_b)
     assert "school" in response.context["form"].errors
     assert roster_snapshot() == before
 
@@ -122,7 +123,7 @@ def test_intern_cannot_choose_another_school(ambassador_client, school_a, school
 def test_intern_cannot_redirect_the_confirm_to_another_school(
     ambassador_client, school_a, school_b
 ):
-    preview = upload(ambassador_client, xlsx(ambassador_rows(2)), school_a)
+    preview = upload(ambassador_client, xlsx(ambassador_rows(2, pay=False)), school_a)
     data = confirm_data(preview)
     data["school"] = school_b.pk  # a tampered hidden field
     before = roster_snapshot()
@@ -134,7 +135,7 @@ def test_intern_cannot_redirect_the_confirm_to_another_school(
 
 
 def test_row_naming_another_school_is_an_error_in_admin(ambassador_client, school_a):
-    rows = ambassador_rows(2)
+    rows = ambassador_rows(2, pay=False)
     rows[1][3] = "同济大学"
     preview = upload(ambassador_client, xlsx(rows), school_a)
     not_yours = page_text(
@@ -213,7 +214,7 @@ def test_failed_job_keeps_its_bad_row_report(
     ambassador_client, ambassador_user, school_a, settings
 ):
     settings.IMPORT_ASYNC_ROW_THRESHOLD = 2
-    preview = upload(ambassador_client, xlsx(ambassador_rows(5)), school_a)
+    preview = upload(ambassador_client, xlsx(ambassador_rows(5, pay=False)), school_a)
     ambassador_client.post(CONFIRM_URL, confirm_data(preview))
     job = ImportJob.objects.get()
     # The job re-checks every row when it runs; give it a stored sheet with a bad one.
