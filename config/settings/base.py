@@ -389,7 +389,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF, NONCE],
-        "img-src": [SELF, "data:", *env.list("CSP_IMG_SRC_EXTRA", default=[])],
+        # blob: the site previews a photo chosen on the phone before it is uploaded.
+        "img-src": [SELF, "data:", "blob:", *env.list("CSP_IMG_SRC_EXTRA", default=[])],
         "font-src": [SELF, "data:"],
         "connect-src": [SELF],
         "object-src": [NONE],
