@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -46,12 +47,15 @@ MAX_RATE = Decimal("999999.99")
 MAX_STIPEND = Decimal("99999999.99")
 
 
+_MASKED_PHONE = re.compile(r"\+?[\d\s-]*\*{2,}[\d\s-]*")
+
+
 def clean_phone(value: Any) -> str:
     """The API's normalisation (voting.phones), so a roster phone and a voter's sign-in
     phone compare equal. Blank stays blank: the phone is optional. A phone masked by an
     export ("139****0000") is blank too: it keeps the stored phone."""
     text = clean_key(value)
-    if not text or ("*" in text and text.replace("*", "").replace(" ", "").isdigit()):
+    if not text or _MASKED_PHONE.fullmatch(text):
         return ""
     try:
         return phone_normalize(value if isinstance(value, int) else text)
