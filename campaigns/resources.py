@@ -72,9 +72,8 @@ class ExpenseResource(RosterResource):
         "amount": 150,
         "note": "示例：海报100张",
     }
-    template_lists = {
-        "category": ("奖品", "印刷", "广告投放", "场地", "设计", "技术", "公关", "差旅", "其他")
-    }
+    # Drop-down lists of the template: the labels in Chinese (campaigns/rosters/blanks.py).
+    template_lists = {"category": Expense.Category.choices}
 
     school = fields.Field(attribute="pilot__school__name", column_name="学校", readonly=True)
     pilot = fields.Field(attribute="pilot__name", column_name="试点")
