@@ -110,3 +110,63 @@ def test_an_interns_export_with_masked_phones_imports_back_unchanged(
     )
     assert code == 0, out + err
     assert roster_snapshot() == before  # a masked phone keeps the stored phone
+
+
+# --- the command's language ------------------------------------------------------------
+
+
+def test_the_command_speaks_the_operators_language(world, tmp_path):
+    from django.core.management import call_command
+
+    from tests.spreadsheet_files import ambassador_rows, xlsx
+
+    rows = ambassador_rows(2)
+    rows[2][2] = "110"
+    path = tmp_path / "team.xlsx"
+    path.write_bytes(xlsx(rows))
+    code, out, _err = run_import(
+        "ambassadors", str(path), "--school", "fudan", "--language", "zh-hans"
+    )
+    assert code == 1
+    assert out.startswith("第 3 行: 手机号: ")
+    code, out, _err = run_import("ambassadors", str(path), "--school", "fudan", "--language", "en")
+    assert out.startswith("row 3: 手机号: ")
+    # Without --language: the site's LANGUAGE_CODE.
+    import io
+
+    from django.core.management import CommandError
+
+    out = io.StringIO()
+    with pytest.raises(CommandError) as caught:
+        call_command("import_roster", "ambassadors", str(path), "--school", "fudan", stdout=out)
+    assert settings.LANGUAGE_CODE == "zh-hans"
+    assert out.getvalue().startswith("第 3 行") and "未导入任何数据" in str(caught.value)
+    with pytest.raises(CommandError):
+        call_command(
+            "import_roster", "ambassadors", str(path), "--school", "fudan", "--language", "fr"
+        )
+
+
+def test_the_command_reports_skipped_rows_and_a_gbk_currency_sign(world, tmp_path):
+    from tests.spreadsheet_files import csv_bytes
+
+    rows = [
+        ["费用明细"],
+        ["日期", "类别", "金额", "备注"],
+        ["2025-11-09", "广告投放", "?1,500.00", "海报，横幅！"],
+        ["合计", "", "1500", ""],
+    ]
+    path = tmp_path / "expenses.csv"
+    path.write_bytes(csv_bytes(rows, "gbk"))
+    code, out, err = run_import("expenses", str(path), "--school", "fudan")
+    assert code == 0, out + err
+    assert "row 1: skipped: a title row above the header" in out
+    assert 'row 3: 金额: "?1,500.00" read as ¥1500.00' in out
+    assert "row 4: skipped: a total row" in out
+    from campaigns.models import Expense
+
+    assert Expense.objects.filter(note="海报，横幅！", amount=Decimal("1500")).exists()
+    # The same bytes as UTF-8 are not a GBK file: the "?" is refused, saying why.
+    path.write_bytes(csv_bytes(rows, "utf-8"))
+    code, out, err = run_import("expenses", str(path), "--school", "fudan")
+    assert code == 1 and 'save it as "CSV UTF-8"' in out
