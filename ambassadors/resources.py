@@ -217,6 +217,11 @@ class AmbassadorResource(RosterResource):
             return self.dehydrate_phone(instance)
         return super().preview_value(instance, name)
 
+    def preview_old_value(self, name, raw):
+        if name == "phone" and not (self.user is not None and is_ops(self.user)):
+            return mask_phone(raw or "")
+        return super().preview_old_value(name, raw)
+
     # --- export ---------------------------------------------------------------------
 
     def dehydrate_phone(self, ambassador: Ambassador) -> str:

@@ -9,12 +9,20 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.utils.translation import gettext as _
 from import_export.results import Error
 
 from campaigns.rosters.matching import StudentIds
-from campaigns.rosters.preview import FieldChange, RowChange, field_label, field_value, show
+from campaigns.rosters.preview import (
+    CHANGED,
+    NEW,
+    FieldChange,
+    RowChange,
+    field_label,
+    field_value,
+    show,
+)
 from core.errors import DomainError
 from core.spreadsheets.cleaners import LOST_CURRENCY, clean_decimal, clean_key
 from core.spreadsheets.exports import Problem
@@ -111,22 +119,67 @@ class RowCellsMixin:
             )
 
     # --- the preview --------------------------------------------------------------------
+    # Cheap during the dry run (raw values compared, nothing formatted or queried); a row's
+    # fields are shown only when its page of the preview is.
 
     def preview_value(self, instance, name: str) -> str:
         """How the preview shows ``instance.name`` (subclasses mask what must be)."""
         return show(field_value(instance, name))
 
-    def _shown(self, instance) -> list[str]:
-        return [self.preview_value(instance, name) for name in self.preview_fields]
+    def preview_old_value(self, name: str, raw: Any) -> str:
+        """How the preview shows a stored value an update replaces."""
+        try:
+            field = self._meta.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return show(raw)
+        if field.choices:
+            return show(dict(field.flatchoices).get(raw, raw))
+        return show(raw)
 
-    def _record(self, line: int, kind: str, values, before, after) -> None:
-        model = self._meta.model
-        fields = [
-            FieldChange(field_label(model, name), "" if before is None else before[i], new)
-            for i, (name, new) in enumerate(zip(self.preview_fields, after, strict=True))
-            if before is None or before[i] != new
-        ]
-        self.changes.append(RowChange(line, kind, self.key_label(values), fields))
+    def _attnames(self) -> tuple[str, ...]:
+        cached = getattr(self, "_preview_attnames", None)
+        if cached is None:
+            opts = self._meta.model._meta
+            names = []
+            for name in self.preview_fields:
+                try:
+                    names.append(opts.get_field(name).attname)
+                except FieldDoesNotExist:
+                    names.append(name)
+            cached = self._preview_attnames = tuple(names)
+        return cached
+
+    def snapshot(self, instance) -> tuple:
+        """The preview fields' stored values (ids for related rows): no query."""
+        return tuple(getattr(instance, name, None) for name in self._attnames())
+
+    def record_new(self, line: int, values, instance) -> None:
+        model, fields = self._meta.model, self.preview_fields
+
+        def render() -> list[FieldChange]:
+            return [
+                FieldChange(field_label(model, name), "", self.preview_value(instance, name))
+                for name in fields
+            ]
+
+        self.changes.append(RowChange(line, NEW, self.key_label(values), render=render))
+
+    def record_changed(self, line: int, values, instance, before: tuple) -> None:
+        after = self.snapshot(instance)
+        changed = [i for i, (old, new) in enumerate(zip(before, after, strict=True)) if old != new]
+        model, fields = self._meta.model, self.preview_fields
+
+        def render() -> list[FieldChange]:
+            return [
+                FieldChange(
+                    field_label(model, fields[i]),
+                    self.preview_old_value(fields[i], before[i]),
+                    self.preview_value(instance, fields[i]),
+                )
+                for i in changed
+            ]
+
+        self.changes.append(RowChange(line, CHANGED, self.key_label(values), render=render))
 
 
 def skip_reason(why: str) -> str:

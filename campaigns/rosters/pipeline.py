@@ -44,7 +44,7 @@ from campaigns.rosters.cells import (
     skip_reason,
     validation_text,
 )
-from campaigns.rosters.preview import CHANGED, NEW, RowChange
+from campaigns.rosters.preview import RowChange
 from campaigns.rules import is_ops, user_school_id
 from core.errors import DomainError
 from core.spreadsheets.exports import Problem
@@ -322,19 +322,19 @@ class RosterResource(RowCellsMixin, resources.ModelResource):
                 )
             if matches:
                 instance = matches[0]
-                before = self._shown(instance) if self._dry_run else None
+                before = self.snapshot(instance) if self._dry_run else None
                 if not self.apply(instance, values):
                     row_result.import_type = RowResult.IMPORT_TYPE_SKIP
                     return row_result
                 row_result.import_type = RowResult.IMPORT_TYPE_UPDATE
                 if before is not None:
-                    self._record(line, CHANGED, values, before, self._shown(instance))
+                    self.record_changed(line, values, instance, before)
                 self.save_instance(instance, False, row, **kwargs)
             else:
                 instance = self.new_instance(values)
                 row_result.import_type = RowResult.IMPORT_TYPE_NEW
                 if self._dry_run:
-                    self._record(line, NEW, values, None, self._shown(instance))
+                    self.record_new(line, values, instance)
                 self.save_instance(instance, True, row, **kwargs)
             if self._meta.store_instance or kwargs.get("retain_instance_in_row_result"):
                 row_result.instance = instance

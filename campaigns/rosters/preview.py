@@ -8,7 +8,7 @@ already shown as the list would show them (choice labels, names, masked phones).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -28,15 +28,21 @@ class FieldChange:
     new: str
 
 
-@dataclass
 class RowChange:
     """One row the import writes: ``kind`` NEW (``fields`` hold the new values, ``old``
-    empty) or CHANGED (only the fields that change)."""
+    empty) or CHANGED (only the fields that change). ``fields`` are shown when asked
+    (``render``), so a 10,000-row preview formats only the page it shows."""
 
-    line: int
-    kind: str
-    key: str
-    fields: list[FieldChange] = field(default_factory=list)
+    def __init__(self, line: int, kind: str, key: str, fields=None, *, render=None) -> None:
+        self.line, self.kind, self.key = line, kind, key
+        self._fields: list[FieldChange] | None = fields
+        self._render = render
+
+    @property
+    def fields(self) -> list[FieldChange]:
+        if self._fields is None:
+            self._fields = self._render() if self._render is not None else []
+        return self._fields
 
     @property
     def is_new(self) -> bool:
@@ -55,6 +61,9 @@ class RowChange:
         return cls(
             data["line"], data["kind"], data["key"], [FieldChange(*f) for f in data["fields"]]
         )
+
+    def __repr__(self) -> str:
+        return f"<RowChange row {self.line} {self.kind} {self.key}>"
 
 
 def show(value: Any) -> str:

@@ -105,7 +105,12 @@ _TOTAL_NOISE = re.compile(r"[\s:：()（）]")
 def is_total_row(values: Sequence[Any]) -> bool:
     """A row that sums the rows above it: one of its cells says 合计, 总计, 小计..."""
     for value in values:
-        if isinstance(value, str) and len(value) <= 20:
+        # Cheap test first: every total word has "计" or "tal" (full-width too).
+        if (
+            isinstance(value, str)
+            and len(value) <= 20
+            and ("计" in value or "tal" in value.casefold() or "ｔａｌ" in value.casefold())
+        ):
             word = _TOTAL_NOISE.sub("", nfkc(value)).casefold()
             if word in _TOTAL_WORDS:
                 return True
