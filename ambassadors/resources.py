@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +20,9 @@ from ambassadors.services import (
     ambassador_referral_code_assign,
     pay_changes,
 )
-from campaigns.rosters.pipeline import RosterResource, StudentIds
+from campaigns.models import Pilot
+from campaigns.rosters.matching import pilot_periods
+from campaigns.rosters.pipeline import RosterResource
 from campaigns.rules import is_ops
 from core.phones import InvalidPhone, phone_normalize
 from core.privacy import mask_phone
@@ -27,8 +31,10 @@ from core.spreadsheets.cleaners import (
     clean_choice,
     clean_date,
     clean_decimal,
+    clean_key,
     clean_student_id,
     clean_text,
+    labels_in_every_language,
 )
 from core.spreadsheets.headers import column, header_key
 from core.spreadsheets.sheet import CellError
@@ -47,11 +53,15 @@ MAX_RATE = Decimal("999999.99")
 MAX_STIPEND = Decimal("99999999.99")
 
 
+_MASKED_PHONE = re.compile(r"\+?[\d\s-]*\*{2,}[\d\s-]*")
+
+
 def clean_phone(value: Any) -> str:
     """The API's normalisation (voting.phones), so a roster phone and a voter's sign-in
-    phone compare equal. Blank stays blank: the phone is optional."""
-    text = clean_text(value)
-    if not text:
+    phone compare equal. Blank stays blank: the phone is optional. A phone masked by an
+    export ("139****0000") is blank too: it keeps the stored phone."""
+    text = clean_key(value)
+    if not text or _MASKED_PHONE.fullmatch(text):
         return ""
     try:
         return phone_normalize(value if isinstance(value, int) else text)
@@ -60,7 +70,7 @@ def clean_phone(value: Any) -> str:
 
 
 def clean_email(value: Any) -> str:
-    text = clean_text(value, max_length=254)
+    text = clean_key(value, max_length=254)
     if text:
         try:
             validate_email(text)
@@ -70,8 +80,8 @@ def clean_email(value: Any) -> str:
 
 
 def _roles() -> dict[str, str]:
-    # Also the role names as this language displays them, so an export imports back.
-    return {**ROLE_OPTIONS, **{str(label): value for value, label in Ambassador.Role.choices}}
+    # Also the role names as every language displays them, so any export imports back.
+    return {**ROLE_OPTIONS, **labels_in_every_language(Ambassador.Role.choices)}
 
 
 class AmbassadorResource(RosterResource):
@@ -90,6 +100,18 @@ class AmbassadorResource(RosterResource):
         column("school"),
     )
     update_fields = ("name", "phone", "email", "role", "hourly_rate", "stipend", "active")
+    preview_fields = ("name", "student_id", *update_fields[1:])
+    template_example = {
+        "name": "张三",
+        "student_id": "2025000001",
+        "phone": "13800138000",
+        "email": "zhangsan@example.cn",
+        "role": "组长",
+        "hourly_rate": 25,
+        "stipend": 100,
+        "active": "是",
+    }
+    template_lists = {"role": Ambassador.Role.choices, "active": [(True, "是"), (False, "否")]}
 
     school = fields.Field(attribute="school__name", column_name="学校", readonly=True)
     name = fields.Field(attribute="name", column_name="姓名")
@@ -124,7 +146,7 @@ class AmbassadorResource(RosterResource):
 
     def prepare_dataset(self, dataset):
         dataset = super().prepare_dataset(dataset)
-        self._ids = StudentIds(
+        self._ids = self.student_ids(
             Ambassador.objects.filter(school=self.scope.school).values_list("student_id", flat=True)
         )
         self._roles = _roles()
@@ -134,22 +156,16 @@ class AmbassadorResource(RosterResource):
     def clean_row(self, raw, errors):
         roles = self._roles
         values = {
-            "name": self.cell(raw, "name", lambda v: clean_text(v, max_length=60), errors),
+            "name": self.cell(raw, "name", lambda v: clean_key(v, max_length=60), errors),
             "student_id": self.cell(raw, "student_id", clean_student_id, errors),
             "phone": self.cell(raw, "phone", clean_phone, errors),
             "email": self.cell(raw, "email", clean_email, errors),
             "role": self.cell(raw, "role", lambda v: clean_choice(v, roles, default=""), errors),
-            "hourly_rate": self.cell(
-                raw,
-                "hourly_rate",
-                lambda v: clean_decimal(v, minimum=Decimal(0), maximum=MAX_RATE, required=False),
-                errors,
+            "hourly_rate": self.money(
+                raw, "hourly_rate", errors, minimum=Decimal(0), maximum=MAX_RATE, required=False
             ),
-            "stipend": self.cell(
-                raw,
-                "stipend",
-                lambda v: clean_decimal(v, minimum=Decimal(0), maximum=MAX_STIPEND, required=False),
-                errors,
+            "stipend": self.money(
+                raw, "stipend", errors, minimum=Decimal(0), maximum=MAX_STIPEND, required=False
             ),
             "active": self.cell(raw, "active", lambda v: clean_bool(v, default=None), errors),
         }
@@ -227,6 +243,16 @@ class AmbassadorResource(RosterResource):
                 changed = True
         return changed
 
+    def preview_value(self, instance, name):
+        if name == "phone":
+            return self.dehydrate_phone(instance)
+        return super().preview_value(instance, name)
+
+    def preview_old_value(self, name, raw):
+        if name == "phone" and not (self.user is not None and is_ops(self.user)):
+            return mask_phone(raw or "")
+        return super().preview_old_value(name, raw)
+
     # --- export ---------------------------------------------------------------------
 
     def dehydrate_phone(self, ambassador: Ambassador) -> str:
@@ -259,6 +285,14 @@ class WorkLogResource(RosterResource):
         column("school"),
     )
     update_fields = ("hours",)
+    preview_fields = ("ambassador", "date", "hours", "task")
+    template_example = {
+        "student_id": "2025000001",
+        "name": "张三",
+        "date": dt.date(2025, 11, 9),
+        "hours": 2,
+        "task": "摆摊宣传",
+    }
 
     school = fields.Field(attribute="ambassador__school__name", column_name="学校", readonly=True)
     student_id = fields.Field(attribute="ambassador__student_id", column_name="学号")
@@ -278,14 +312,16 @@ class WorkLogResource(RosterResource):
         self._ambassadors = {
             a.student_id: a for a in Ambassador.objects.filter(school=self.scope.school)
         }
-        self._ids = StudentIds(self._ambassadors)
+        self._ids = self.student_ids(self._ambassadors)
+        # A date without a year takes the year of the school's pilots.
+        self._periods = pilot_periods(Pilot.objects.filter(school=self.scope.school))
         return dataset
 
     def clean_row(self, raw, errors):
         values = {
             "student_id": self.cell(raw, "student_id", clean_student_id, errors),
-            "name": self.cell(raw, "name", clean_text, errors),
-            "date": self.cell(raw, "date", clean_date, errors),
+            "name": self.cell(raw, "name", clean_key, errors),
+            "date": self.cell(raw, "date", lambda v: clean_date(v, periods=self._periods), errors),
             "hours": self.cell(
                 raw,
                 "hours",

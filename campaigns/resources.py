@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
 from campaigns.models import Campaign, Expense, Pilot
+from campaigns.rosters.matching import pilot_periods
 from campaigns.rosters.pipeline import RosterResource
-from core.spreadsheets.cleaners import clean_choice, clean_date, clean_decimal, clean_text
+from core.spreadsheets.cleaners import (
+    clean_choice,
+    clean_date,
+    clean_key,
+    clean_text,
+    labels_in_every_language,
+)
 from core.spreadsheets.headers import column, header_key
 
 CATEGORY_OPTIONS = {
@@ -32,11 +40,9 @@ MAX_AMOUNT = Decimal("9999999999.99")
 
 
 def _categories() -> dict[str, str]:
-    options = dict(CATEGORY_OPTIONS)
-    for value, label in Expense.Category.choices:
-        options[value] = value
-        options[str(label)] = value
-    return options
+    # The labels in every language the project ships: the command line and the admin
+    # accept the same files, whatever language each runs in.
+    return {**CATEGORY_OPTIONS, **labels_in_every_language(Expense.Category.choices)}
 
 
 class ExpenseResource(RosterResource):
@@ -59,6 +65,15 @@ class ExpenseResource(RosterResource):
         column("school"),
     )
     update_fields = ("amount", "campaign")
+    preview_fields = ("pilot", "campaign", "spent_on", "category", "amount", "note")
+    template_example = {
+        "date": dt.date(2025, 11, 9),
+        "category": "印刷",
+        "amount": 150,
+        "note": "示例：海报100张",
+    }
+    # Drop-down lists of the template: the labels in Chinese (campaigns/rosters/blanks.py).
+    template_lists = {"category": Expense.Category.choices}
 
     school = fields.Field(attribute="pilot__school__name", column_name="学校", readonly=True)
     pilot = fields.Field(attribute="pilot__name", column_name="试点")
@@ -120,20 +135,18 @@ class ExpenseResource(RosterResource):
 
     def clean_row(self, raw, errors):
         categories = self._categories
+        pilot_name = self.cell(raw, "pilot", clean_key, errors) or ""
+        pilot = self._pilot(pilot_name, errors)
+        # A date without a year takes the year that puts it inside the pilot's period.
+        periods = pilot_periods([pilot] if pilot is not None else self._pilots)
         values = {
-            "spent_on": self.cell(raw, "date", clean_date, errors),
+            "spent_on": self.cell(raw, "date", lambda v: clean_date(v, periods=periods), errors),
             "category": self.cell(raw, "category", lambda v: clean_choice(v, categories), errors),
-            "amount": self.cell(
-                raw,
-                "amount",
-                lambda v: clean_decimal(v, minimum=Decimal(0), maximum=MAX_AMOUNT),
-                errors,
-            ),
+            "amount": self.money(raw, "amount", errors, minimum=Decimal(0), maximum=MAX_AMOUNT),
             "note": self.cell(raw, "note", lambda v: clean_text(v, max_length=255), errors) or "",
+            "pilot": pilot,
         }
-        pilot_name = self.cell(raw, "pilot", clean_text, errors) or ""
-        values["pilot"] = self._pilot(pilot_name, errors)
-        campaign_text = self.cell(raw, "campaign", clean_text, errors) or ""
+        campaign_text = self.cell(raw, "campaign", clean_key, errors) or ""
         values["campaign"] = self._campaign(campaign_text, values["pilot"], errors)
         return values
 

@@ -175,9 +175,13 @@ def roster_snapshot() -> dict[str, list[tuple]]:
 
 
 def run_import(*args: str) -> tuple[int, str, str]:
-    """``manage.py import_roster ...`` in-process: (exit status, stdout, stderr)."""
+    """``manage.py import_roster ...`` in-process: (exit status, stdout, stderr). In
+    English unless the arguments name a ``--language`` (the command's default is the
+    site's LANGUAGE_CODE, zh-hans)."""
     from django.core.management import CommandError, call_command
 
+    if "--language" not in args:
+        args = (*args, "--language", "en")
     out, err = io.StringIO(), io.StringIO()
     try:
         call_command("import_roster", *args, stdout=out, stderr=err)

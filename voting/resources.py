@@ -14,14 +14,15 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
+from campaigns.rosters.matching import round_for, rounds_listing
 from campaigns.rosters.pipeline import RosterResource
 from campaigns.rules import is_ops
 from core.codes import new_code
 from core.errors import InvalidImage
 from core.images import photo_ingest
 from core.privacy import mask_phone
-from core.spreadsheets.cleaners import clean_student_id, clean_text
-from core.spreadsheets.headers import column, header_key
+from core.spreadsheets.cleaners import clean_key, clean_student_id, clean_text
+from core.spreadsheets.headers import column
 from core.spreadsheets.sheet import CellError, SpreadsheetError
 from voting.models import Entry, LeaderboardSnapshot, Vote, Voter
 from voting.services.entries import entry_build, entry_edit_needs_moderation
@@ -73,6 +74,14 @@ class ContestantResource(RosterResource):
         column("school"),
     )
     update_fields = ("name", "caption", "photo", "status")
+    preview_fields = ("round", "student_id", "name", "caption", "photo")
+    template_example = {
+        "name": "李四",
+        "student_id": "2025000002",
+        "caption": "每天5公里，坚持第100天！",
+        "photo": "lisi.jpg",
+        "round": 1,
+    }
 
     campaign = fields.Field(attribute="campaign__slug", column_name="活动", readonly=True)
     round = fields.Field(attribute="round__number", column_name="轮次", readonly=True)
@@ -136,13 +145,13 @@ class ContestantResource(RosterResource):
                 _("required: this campaign has %(n)d rounds") % {"n": len(self._rounds)}
             )
             return None
-        for round_ in self._rounds:
-            if header_key(text) in (header_key(str(round_.number)), header_key(round_.topic)):
-                return round_
-        errors.setdefault(self.column_header("round"), []).append(
-            _("the campaign has no round %(round)s") % {"round": text}
-        )
-        return None
+        found = round_for(self._rounds, text)
+        if found is None:
+            errors.setdefault(self.column_header("round"), []).append(
+                _("the campaign has no round %(round)s; its rounds: %(rounds)s")
+                % {"round": text, "rounds": rounds_listing(self._rounds)}
+            )
+        return found
 
     def _photo(self, name: str, errors, stem: str):
         if not name:
@@ -164,14 +173,14 @@ class ContestantResource(RosterResource):
 
     def clean_row(self, raw, errors):
         values: dict[str, Any] = {
-            "name": self.cell(raw, "name", lambda v: clean_text(v, max_length=60), errors),
+            "name": self.cell(raw, "name", lambda v: clean_key(v, max_length=60), errors),
             "student_id": self.cell(raw, "student_id", clean_student_id, errors),
             "caption": self.cell(raw, "caption", lambda v: clean_text(v, max_length=280), errors)
             or "",
         }
         if not values["name"] and self.column_header("name") not in errors:
             errors.setdefault(self.column_header("name"), []).append(_("required"))
-        values["round"] = self._round(self.cell(raw, "round", clean_text, errors) or "", errors)
+        values["round"] = self._round(self.cell(raw, "round", clean_key, errors) or "", errors)
         photo_name = self.cell(raw, "photo", clean_text, errors) or ""
         stem = f"c{self.scope.campaign.pk}-{new_code(10).lower()}"
         values["photo"] = self._photo(photo_name, errors, stem)

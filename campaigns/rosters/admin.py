@@ -34,6 +34,7 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.signals import post_export
 
 from campaigns.models import Campaign, School
+from campaigns.rosters.admin_pages import RosterPagesMixin, preview_context
 from campaigns.rosters.pipeline import ImportScope, import_scope_build, resource_class_for
 from campaigns.rosters.service import ImportReport, roster_import_confirm
 from campaigns.scoping import scope_queryset
@@ -146,7 +147,7 @@ class SafeExportMixin(ExportMixin):
         return response
 
 
-class RosterImportExportMixin(SafeExportMixin, ImportExportMixin):
+class RosterImportExportMixin(RosterPagesMixin, SafeExportMixin, ImportExportMixin):
     """Import (preview → confirm) and export for an admin whose model is a roster kind."""
 
     import_kind: ClassVar[str] = ""
@@ -158,7 +159,8 @@ class RosterImportExportMixin(SafeExportMixin, ImportExportMixin):
         return [self.export_resource_class or resource_class_for(self.import_kind)]
 
     def get_import_formats(self):
-        return [SpreadsheetFormat]
+        # The kind's columns decide which sheet, and which of its top rows, is the table.
+        return [SpreadsheetFormat.for_columns(resource_class_for(self.import_kind).columns)]
 
     def get_import_resource_classes(self, request):
         return [resource_class_for(self.import_kind)]
@@ -232,7 +234,8 @@ class RosterImportExportMixin(SafeExportMixin, ImportExportMixin):
         read is stored as uploaded, so the library's read step reports why."""
         data = b"".join(import_file.chunks())
         try:
-            payload = stash_dumps(read_sheet(data, file_name=import_file.name))
+            columns = resource_class_for(self.import_kind).columns
+            payload = stash_dumps(read_sheet(data, file_name=import_file.name, columns=columns))
         except SpreadsheetError:
             payload = data
         tmp = self._tmp_storage()
@@ -253,6 +256,8 @@ class RosterImportExportMixin(SafeExportMixin, ImportExportMixin):
             # The bad-row report re-runs the preview of the stashed file.
             form = context["form"]
             context["report_form"] = self.create_confirm_form(request, import_form=form)
+        if result is not None:
+            context.update(preview_context(result))
         return response
 
     def get_urls(self):
@@ -263,6 +268,7 @@ class RosterImportExportMixin(SafeExportMixin, ImportExportMixin):
                 self.admin_site.admin_view(self.import_report),
                 name="{}_{}_import_report".format(*info),
             ),
+            *self.roster_page_urls(),
             *super().get_urls(),
         ]
 
@@ -274,13 +280,7 @@ class RosterImportExportMixin(SafeExportMixin, ImportExportMixin):
         form = self.create_confirm_form(request)
         if not form.is_valid():
             raise PermissionDenied
-        dataset = SpreadsheetFormat().create_dataset(
-            self._tmp_storage(name=form.cleaned_data["import_file_name"]).read()
-        )
-        resource = resource_class_for(self.import_kind)(
-            **self.get_import_resource_kwargs(request, form=form)
-        )
-        result = resource.import_data(dataset, dry_run=True)
+        dataset, result = self.rerun_preview(request, form)
         response = HttpResponse(
             problems_workbook(result.problems, list(dataset.headers or [])),
             content_type=XLSX_TYPE,

@@ -34,15 +34,23 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from import_export import resources
 from import_export.instance_loaders import BaseInstanceLoader
-from import_export.results import Error, Result, RowResult
+from import_export.results import Result, RowResult
 
 from campaigns.models import Campaign, School
+from campaigns.rosters.cells import (
+    RowCellsMixin,
+    base_error_text,
+    same_as_example,
+    skip_reason,
+    validation_text,
+)
+from campaigns.rosters.preview import RowChange
 from campaigns.rules import is_ops, user_school_id
 from core.errors import DomainError
-from core.spreadsheets.cleaners import clean_text
 from core.spreadsheets.exports import Problem
-from core.spreadsheets.headers import Column, header_key, map_columns
-from core.spreadsheets.sheet import CellError, Sheet, SpreadsheetError
+from core.spreadsheets.headers import Column, map_columns
+from core.spreadsheets.reading import in_sheet
+from core.spreadsheets.sheet import Sheet, SpreadsheetError
 
 logger = logging.getLogger(__name__)
 
@@ -108,24 +116,6 @@ def import_scope_build(
     return ImportScope(school=school, user=user, campaign=campaign, photos=photos)
 
 
-class StudentIds:
-    """Known student ids, to recover ones Excel turned into numbers: "007" typed in a
-    numeric column arrives as 7. A number that matches exactly one known id once leading
-    zeros are ignored is that id; anything else is taken as written."""
-
-    def __init__(self, ids) -> None:
-        self.exact = set(ids)
-        self.stripped: dict[str, str | None] = {}
-        for sid in self.exact:
-            key = sid.lstrip("0")
-            self.stripped[key] = None if key in self.stripped else sid
-
-    def resolve(self, raw: Any, student_id: str | None) -> str | None:
-        if not student_id or student_id in self.exact or not isinstance(raw, int | float):
-            return student_id
-        return self.stripped.get(student_id.lstrip("0")) or student_id
-
-
 class NaturalKeyLoader(BaseInstanceLoader):
     """Every existing row the file could match, in one query, keyed by natural key
     (django-import-export's default loader runs one SELECT per row)."""
@@ -140,7 +130,7 @@ class NaturalKeyLoader(BaseInstanceLoader):
         raise NotImplementedError("RosterResource.import_row looks rows up by natural key")
 
 
-class RosterResource(resources.ModelResource):
+class RosterResource(RowCellsMixin, resources.ModelResource):
     """Base of every roster import. Subclasses declare ``columns`` (what the file may
     hold) and the natural key, and implement ``clean_row``, ``row_key`` /
     ``instance_key``, ``existing_rows``, ``new_instance`` and ``apply``. Export fields
@@ -151,6 +141,12 @@ class RosterResource(resources.ModelResource):
     columns: ClassVar[tuple[Column, ...]] = ()
     # Model fields an update may write (bulk_update needs them by name).
     update_fields: ClassVar[tuple[str, ...]] = ()
+    # What the preview shows of a row about to be written (model attributes).
+    preview_fields: ClassVar[tuple[str, ...]] = ()
+    # The template's example row (field → cell) and its drop-down lists (field → the
+    # options; campaigns/rosters/blanks.py). A row equal to the example is skipped.
+    template_example: ClassVar[dict[str, Any]] = {}
+    template_lists: ClassVar[dict[str, Any]] = {}
 
     class Meta:
         use_bulk = True
@@ -183,6 +179,10 @@ class RosterResource(resources.ModelResource):
         self._lines: list[int] = []
         self._seen: dict[tuple, int] = {}
         self._total = 0
+        self.sheet: Sheet | None = None
+        self.notes: list[Problem] = []
+        self.changes: list[RowChange] = []
+        self._dry_run = False
 
     # --- what subclasses implement ----------------------------------------------------
 
@@ -209,77 +209,52 @@ class RosterResource(resources.ModelResource):
     def key_label(self, values: dict[str, Any]) -> str:
         return " / ".join(str(part) for part in self.row_key(values))
 
-    # --- helpers for subclasses -------------------------------------------------------
-
-    def raw(self, raw: dict[str, Any], name: str) -> Any:
-        header = self._headers.get(name)
-        return raw.get(header) if header is not None else None
-
-    def has_column(self, name: str) -> bool:
-        return name in self._headers
-
-    def cell(
-        self,
-        raw: dict[str, Any],
-        name: str,
-        cleaner: Callable[[Any], Any],
-        errors: dict[str, list[str]],
-    ) -> Any:
-        """Clean one cell, recording a CellError under the column's header."""
-        header = self._headers.get(name)
-        value = raw.get(header) if header is not None else None
-        try:
-            return cleaner(value)
-        except CellError as exc:
-            errors.setdefault(self.column_header(name), []).append(str(exc))
-            return None
-
-    def column_header(self, name: str) -> str:
-        for col in self.columns:
-            if col.field == name:
-                return col.header
-        return name
-
-    def check_school(self, raw: dict[str, Any], errors: dict[str, list[str]]) -> None:
-        """A 学校 column is optional; when present it must name the import's school."""
-        if not self.has_column("school") or self.scope is None:
-            return
-        named = self.cell(raw, "school", clean_text, errors)
-        if not named:
-            return
-        school = self.scope.school
-        if header_key(named) not in {header_key(school.name), header_key(school.slug)}:
-            if self.scope.is_ops:
-                message = _("%(named)s is not the school of this import (%(school)s)")
-            else:
-                message = _(
-                    "%(named)s is not your school (%(school)s); you can only import "
-                    "into your own school"
-                )
-            errors.setdefault(self.column_header("school"), []).append(
-                message % {"named": named, "school": school.name}
-            )
-
     # --- django-import-export hooks ---------------------------------------------------
 
     def prepare_dataset(self, dataset):
         """Map the file's headers (any language, order, spacing) to ``columns``."""
         sheet: Sheet | None = getattr(dataset, "sheet", None)
+        if sheet is None:  # a plain Dataset (tests, the library): header in row 1
+            sheet = Sheet("csv", list(dataset.headers or []), [])
+            sheet.rows = [(n + 2, list(row)) for n, row in enumerate(dataset)]
+        self.sheet = sheet
         try:
             mapping = map_columns(list(dataset.headers or []), self.columns)
         except SpreadsheetError as exc:
-            exc.line = sheet.header_line if sheet is not None else 1
-            raise
+            raise SpreadsheetError(in_sheet(sheet.name, str(exc)), line=sheet.header_line) from exc
         self._headers = {name: dataset.headers[index] for name, index in mapping.items()}
-        if sheet is not None:
-            self._lines = [line for line, _values in sheet.rows]
-        else:
-            self._lines = [n + 2 for n in range(len(dataset))]
-        if not len(dataset):
-            raise SpreadsheetError(_("The file has a header row but no data rows."))
+        self.notes = [Problem(line, skip_reason(why)) for line, why in sheet.skipped]
+        self.changes = []
+        examples = self._example_lines(dataset, sheet)
+        if examples:
+            keep = [i for i, (line, _v) in enumerate(sheet.rows) if line not in examples]
+            dataset._data = [dataset._data[i] for i in keep]
+            sheet = Sheet(**{**sheet.__dict__, "rows": [sheet.rows[i] for i in keep]})
+            self.sheet = dataset.sheet = sheet
+            self.notes += [
+                Problem(line, _("skipped: the template's example row")) for line in examples
+            ]
+            self.notes.sort(key=lambda p: p.line or 0)
+        self._lines = [line for line, _values in sheet.rows]
+        if not len(dataset) and not examples:
+            raise SpreadsheetError(
+                in_sheet(sheet.name, _("The file has a header row but no data rows."))
+            )
         self._seen = {}
         self._total = len(dataset)
         return dataset
+
+    def _example_lines(self, dataset, sheet: Sheet) -> set[int]:
+        """Rows equal to the template's example row (left in by the person filling it)."""
+        example = {k: v for k, v in self.template_example.items() if k in self._headers}
+        if not example or len(example) < len(self.template_example) // 2 + 1:
+            return set()
+        index = {name: dataset.headers.index(h) for name, h in self._headers.items()}
+        found = set()
+        for line, values in sheet.rows:
+            if all(same_as_example(values[index[k]], v) for k, v in example.items()):
+                found.add(line)
+        return found
 
     def import_data(
         self,
@@ -293,12 +268,14 @@ class RosterResource(resources.ModelResource):
     ):
         if self.scope is None:
             raise ImproperlyConfiguredScope()
+        self._dry_run = dry_run
         try:
             dataset = self.prepare_dataset(dataset)
         except SpreadsheetError as exc:
             result = self.get_result_class()()
             result.append_base_error(self.get_error_result_class()(exc))
             result.problems = [Problem(exc.line, str(exc))]
+            result.notes, result.changes, result.sheet = [], [], self.sheet
             return result
         # Any bad row rolls everything back, whatever the caller asked (#1338).
         result = super().import_data(
@@ -311,12 +288,16 @@ class RosterResource(resources.ModelResource):
             **kwargs,
         )
         result.problems = self.problems(result)
+        result.notes = sorted(self.notes, key=lambda p: p.line or 0)
+        result.changes = self.changes
+        result.sheet = self.sheet
         return result
 
     def import_row(self, row, instance_loader, **kwargs):
         number = kwargs["row_number"]
         line = self._lines[number - 1]
         row_result = self.get_row_result_class()()
+        self.line = line
         try:
             errors: dict[str, list[str]] = {}
             values = self.clean_row(row, errors)
@@ -341,14 +322,19 @@ class RosterResource(resources.ModelResource):
                 )
             if matches:
                 instance = matches[0]
+                before = self.snapshot(instance) if self._dry_run else None
                 if not self.apply(instance, values):
                     row_result.import_type = RowResult.IMPORT_TYPE_SKIP
                     return row_result
                 row_result.import_type = RowResult.IMPORT_TYPE_UPDATE
+                if before is not None:
+                    self.record_changed(line, values, instance, before)
                 self.save_instance(instance, False, row, **kwargs)
             else:
                 instance = self.new_instance(values)
                 row_result.import_type = RowResult.IMPORT_TYPE_NEW
+                if self._dry_run:
+                    self.record_new(line, values, instance)
                 self.save_instance(instance, True, row, **kwargs)
             if self._meta.store_instance or kwargs.get("retain_instance_in_row_result"):
                 row_result.instance = instance
@@ -398,22 +384,17 @@ class RosterResource(resources.ModelResource):
 
     def problems(self, result: Result) -> list[Problem]:
         """Every bad row as "row N: reason", by sheet row number."""
-        found: list[Problem] = [Problem(None, _base_error_text(e)) for e in result.base_errors]
+        found: list[Problem] = [Problem(None, base_error_text(e)) for e in result.base_errors]
+        # Each bad row's cells as the file has them (its own columns, its own order), so
+        # the downloaded report can be fixed and uploaded again.
+        rows = self.sheet.rows if self.sheet is not None else []
         for invalid in result.invalid_rows:
-            found.append(
-                Problem(
-                    self._lines[invalid.number - 1],
-                    _validation_text(invalid.error),
-                    list(invalid.values),
-                )
-            )
+            line, values = rows[invalid.number - 1]
+            found.append(Problem(line, validation_text(invalid.error), list(values)))
         for number, row_errors in result.row_errors():
+            line, values = rows[number - 1]
             found.append(
-                Problem(
-                    self._lines[number - 1],
-                    "; ".join(_base_error_text(e) for e in row_errors),
-                    list(row_errors[0].row.values()) if row_errors[0].row else [],
-                )
+                Problem(line, "; ".join(base_error_text(e) for e in row_errors), list(values))
             )
         found.sort(key=lambda p: (p.line is not None, p.line or 0))
         return found
@@ -421,30 +402,3 @@ class RosterResource(resources.ModelResource):
 
 class ImproperlyConfiguredScope(RuntimeError):
     """A RosterResource used for import without an ImportScope."""
-
-
-def _validation_text(error: ValidationError) -> str:
-    if hasattr(error, "error_dict"):
-        parts = []
-        for name, errors in error.error_dict.items():
-            messages = [m for e in errors for m in e.messages]
-            if name == NON_FIELD_ERRORS:
-                parts.extend(messages)
-            else:
-                parts.append(f"{name}: {', '.join(messages)}")
-        return "; ".join(parts)
-    return "; ".join(error.messages)
-
-
-def _base_error_text(error: Error) -> str:
-    exc = error.error
-    if isinstance(exc, SpreadsheetError):
-        return str(exc)
-    if isinstance(exc, DomainError):
-        return exc.message
-    # Database errors name tables and constraints; say what happened without leaking
-    # internals, and keep the detail in the log.
-    logger.warning("import failed: %r", exc)
-    return _("the database refused the rows (%(error)s); nothing was imported") % {
-        "error": type(exc).__name__
-    }

@@ -24,6 +24,7 @@ from campaigns.rosters.pipeline import (
     import_scope_build,
     resource_class_for,
 )
+from campaigns.rosters.preview import RowChange
 from core.errors import DomainError
 from core.spreadsheets.exports import Problem
 from core.spreadsheets.sheet import Sheet, SpreadsheetError
@@ -49,6 +50,13 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     headers: list[str] = field(default_factory=list)
     job: ImportJob | None = None
+    # What does not stop the import: skipped title, total and example rows, amounts read
+    # from a GBK file's "?" (docs/spreadsheets.md).
+    notes: list[Problem] = field(default_factory=list)
+    # The rows a preview would write (new, changed), in file order.
+    changes: list[RowChange] = field(default_factory=list)
+    sheet: str | None = None  # the worksheet read (None: a CSV)
+    header_line: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -79,7 +87,16 @@ def _report(kind: str, file_name: str, dry_run: bool, result: Result, dataset) -
         unchanged=0 if problems and not dry_run else totals[RowResult.IMPORT_TYPE_SKIP],
         problems=problems,
         headers=list(dataset.headers or []) if dataset is not None else [],
+        notes=list(getattr(result, "notes", [])),
+        changes=list(getattr(result, "changes", [])),
+        **_sheet_fields(getattr(result, "sheet", None) or getattr(dataset, "sheet", None)),
     )
+
+
+def _sheet_fields(sheet: Sheet | None) -> dict[str, Any]:
+    if sheet is None:
+        return {}
+    return {"sheet": sheet.name, "header_line": sheet.header_line}
 
 
 def roster_import_dataset(
@@ -125,7 +142,9 @@ def roster_import_file(
 ) -> ImportReport:
     """The command line's entry point: read, check and (unless ``dry_run``) import."""
     try:
-        sheet = sheet_from_upload(data, file_name=file_name)
+        sheet = sheet_from_upload(
+            data, file_name=file_name, columns=resource_class_for(kind).columns
+        )
     except SpreadsheetError as exc:
         return ImportReport(kind, file_name, dry_run, problems=[Problem(exc.line, str(exc))])
     return roster_import_dataset(

@@ -73,7 +73,14 @@ EXPORT_FORMATS = [SafeXLSX, SafeCSV, SafeXLS]
 class SpreadsheetFormat(base_formats.Format):
     """The one import "format" of the admin: XLSX, XLS or CSV, detected from the content.
 
-    ``create_dataset`` accepts a raw upload or a stash (see ``stash_dumps``)."""
+    ``create_dataset`` accepts a raw upload or a stash (see ``stash_dumps``); ``columns``
+    (set by ``for_columns``) decide which sheet and which row hold the table."""
+
+    columns: Sequence[Any] | None = None
+
+    @classmethod
+    def for_columns(cls, columns: Sequence[Any]) -> type[SpreadsheetFormat]:
+        return type(cls.__name__, (cls,), {"columns": tuple(columns)})
 
     def __init__(self, encoding: str | None = None) -> None:
         self.encoding = encoding  # the content decides; kept for the library's calls
@@ -84,7 +91,7 @@ class SpreadsheetFormat(base_formats.Format):
     def create_dataset(self, in_stream, **kwargs):
         if isinstance(in_stream, str):  # pragma: no cover - binary read mode everywhere
             in_stream = in_stream.encode("utf-8")
-        return sheet_to_dataset(sheet_from_upload(in_stream))
+        return sheet_to_dataset(sheet_from_upload(in_stream, columns=self.columns))
 
     def get_extension(self):
         return "xlsx"
@@ -119,12 +126,16 @@ def display_value(value: Any) -> Any:
 
 
 def problems_workbook(problems: Sequence[Problem], headers: Sequence[str] = ()) -> bytes:
-    """The bad-row report as XLSX: row number, reason, and the row as uploaded (escaped
-    like every export: the uploaded cells may be the formula-injection attempt)."""
-    dataset = tablib.Dataset(headers=[_("row"), _("reason"), *headers])
+    """The bad rows as XLSX, to fix and upload again as they are: the file's own headers
+    in its own order, each bad row's cells as uploaded, and beside them (in columns the
+    import ignores) the reason and the row number in the original file. Escaped like
+    every export: the uploaded cells may be the formula-injection attempt."""
+    headers = list(headers)
+    reason, row = _("reason (ignored on import)"), _("original row (ignored on import)")
+    dataset = tablib.Dataset(headers=[*headers, reason, row])
     width = len(headers)
     for problem in problems:
         values = [display_value(v) for v in (list(problem.values) + [None] * width)[:width]]
         line = problem.line if problem.line is not None else _("file")
-        dataset.append([line, problem.message, *values])
+        dataset.append([*values, problem.message, line])
     return SafeXLSX().export_data(dataset)

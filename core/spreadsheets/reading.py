@@ -7,7 +7,10 @@ The bottom layer of every roster import and export (no imports from ``ambassador
   taken from the name — XLSX (a zip), XLS (an OLE2 compound file) or CSV in UTF-8, UTF-8
   with BOM or GBK/GB18030 (what Chinese Excel writes). XLSX is parsed by openpyxl with
   defusedxml, so entity-expansion bombs are refused, and with a cap on the unzipped size.
-  A formula whose result Excel did not save reads as a marker, not as an empty cell;
+  A formula whose result Excel did not save reads as a marker, not as an empty cell.
+  One rule for every format: the sheet read is the one whose header (among its first
+  rows, under any title rows) holds the required columns, the active sheet first; merged
+  ranges are filled (``layout``);
 - **headers** (``Column``, ``map_columns``): English or Chinese, any order, stray spaces,
   full-width characters, "(元)"-style units and "*" required-markers are all accepted;
 - **values** (``clean_*``): student ids keep their leading zeros, dates come as Excel
@@ -25,20 +28,23 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from core.spreadsheets.headers import clean_header_text
-from core.spreadsheets.sheet import (
-    ExcelError,
-    FormulaWithoutValue,
-    Sheet,
-    SpreadsheetError,
-    is_blank,
+from core.spreadsheets.headers import Column, header_key
+from core.spreadsheets.layout import (
+    HEADER_SEARCH_ROWS,
+    RawSheet,
+    best_header_line,
+    fill_merges,
+    find_header,
+    non_empty,
+    sheet_from_lines,
 )
+from core.spreadsheets.sheet import ExcelError, FormulaWithoutValue, Sheet, SpreadsheetError
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -54,8 +60,18 @@ def _max_rows() -> int:
     return getattr(settings, "SPREADSHEET_MAX_ROWS", 50_000)
 
 
-def read_sheet(data: bytes, *, file_name: str = "") -> Sheet:
-    """Parse an uploaded spreadsheet. Raises ``SpreadsheetError`` with a clear reason."""
+# A worksheet to consider: its name and how to read it (lines and merges).
+Candidate = tuple[str | None, Callable[[], RawSheet]]
+
+
+def read_sheet(
+    data: bytes, *, file_name: str = "", columns: Sequence[Column] | None = None
+) -> Sheet:
+    """Parse an uploaded spreadsheet. Raises ``SpreadsheetError`` with a clear reason.
+
+    With ``columns``, the sheet read is the first — the active sheet, then the others in
+    order — whose header row (one of its first rows) holds every required column; rows
+    above the header are title rows. Without, the active sheet and its first row."""
     if not data:
         raise SpreadsheetError(_("The file is empty."))
     if len(data) > _max_bytes():
@@ -64,10 +80,10 @@ def read_sheet(data: bytes, *, file_name: str = "") -> Sheet:
         )
     name = file_name.lower()
     if data.startswith(XLSX_MAGIC):
-        sheet = _read_xlsx(data)
-    elif data.startswith(XLS_MAGIC):
-        sheet = _read_xls(data)
-    elif name.endswith((".xlsx", ".xlsm", ".xls")):
+        return _read_xlsx(data, columns)
+    if data.startswith(XLS_MAGIC):
+        return _read_xls(data, columns)
+    if name.endswith((".xlsx", ".xlsm", ".xls")):
         # A renamed file (an image, a PDF, an HTML page "saved as .xls"): say so rather
         # than trying to read it as text.
         raise SpreadsheetError(
@@ -76,44 +92,68 @@ def read_sheet(data: bytes, *, file_name: str = "") -> Sheet:
                 "Excel or WPS and save it as .xlsx, or export it as CSV."
             )
         )
-    else:
-        sheet = _read_csv(data)
-    return sheet
+    return _read_csv(data, columns)
 
 
-def _collect(format_: str, lines: Iterable[tuple[int, Sequence[Any]]], encoding=None) -> Sheet:
-    """Turn raw rows into a Sheet: the first non-empty row is the header, empty rows
-    (Excel keeps formatted blank rows around) are dropped, and the row count is capped."""
-    headers: list[str] | None = None
-    header_line = 1
-    rows: list[tuple[int, list[Any]]] = []
-    limit = _max_rows()
-    for line, values in lines:
-        if all(is_blank(v) for v in values):
-            continue
-        if headers is None:
-            headers = [clean_header_text(v) for v in values]
-            header_line = line
-            continue
-        if len(rows) >= limit:
-            raise SpreadsheetError(
-                _("The file has more than %(n)d rows; split it into smaller files.") % {"n": limit}
-            )
-        rows.append((line, list(values)))
-    if headers is None:
+def _pick(
+    format_: str,
+    candidates: Iterable[Candidate],
+    columns: Sequence[Column] | None,
+    encoding: str | None = None,
+) -> Sheet:
+    """The first candidate sheet whose header holds the required columns."""
+    tried: list[RawSheet] = []
+    for _name, load in candidates:
+        raw = load()
+        index = find_header(raw.lines, columns)
+        if index is not None:
+            return sheet_from_lines(format_, raw, index, encoding=encoding, max_rows=_max_rows())
+        tried.append(raw)
+        if not columns:
+            break
+    filled = [raw for raw in tried if raw.lines]
+    if not filled or not columns:
         raise SpreadsheetError(_("The file is empty."))
-    while headers and not headers[-1]:
-        headers.pop()
-    width = len(headers)
-    rows = [(line, (values + [None] * width)[:width]) for line, values in rows]
-    rows = [(line, values) for line, values in rows if not all(is_blank(v) for v in values)]
-    return Sheet(
-        format=format_, headers=headers, rows=rows, encoding=encoding, header_line=header_line
-    )
+    required = [col.header for col in columns if col.required]
+    if len(filled) > 1:
+        raise SpreadsheetError(
+            _(
+                "No sheet has the required columns %(columns)s in its first %(n)d rows "
+                "(sheets read: %(sheets)s)."
+            )
+            % {
+                "columns": ", ".join(required),
+                "n": HEADER_SEARCH_ROWS,
+                "sheets": ", ".join(f'"{raw.name}"' for raw in filled),
+            }
+        )
+    raw = filled[0]
+    line, values = best_header_line(raw.lines, columns) or (None, [])
+    keys = {header_key(str(v)) for v in values if v is not None}
+    missing = [col.header for col in columns if col.required and not col.keys & keys]
+    message = _("missing required column(s): %(columns)s") % {"columns": ", ".join(missing)}
+    raise SpreadsheetError(in_sheet(raw.name, message), line=line)
 
 
-def _read_xlsx(data: bytes) -> Sheet:
+def in_sheet(sheet: str | None, message: str) -> str:
+    """``message`` naming the worksheet it is about (CSV files have none)."""
+    if not sheet:
+        return message
+    return _('%(message)s (sheet "%(sheet)s")') % {"sheet": sheet, "message": message}
+
+
+def _ordered(names: Sequence[tuple[int, str | None, bool]], active: int) -> list[int]:
+    """Sheet indexes to try: the active one, then the other visible ones in order."""
+    visible = [index for index, _name, shown in names if shown]
+    if active in visible:
+        visible.remove(active)
+        visible.insert(0, active)
+    return visible
+
+
+def _read_xlsx(data: bytes, columns: Sequence[Column] | None) -> Sheet:
     import openpyxl
+    from openpyxl.utils.cell import range_boundaries
     from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
 
     if not openpyxl.DEFUSEDXML:  # pragma: no cover - a deployment mistake
@@ -152,13 +192,16 @@ def _read_xlsx(data: bytes) -> Sheet:
     except Exception as exc:
         raise _workbook_error(exc) from exc
     try:
-        worksheet = workbook.active
-        if worksheet is None or not hasattr(worksheet, "_get_source"):
+        sheets = [ws for ws in workbook.worksheets if hasattr(ws, "_get_source")]
+        if not sheets:
             raise SpreadsheetError(_("The workbook has no worksheet to import."))
+        active = workbook.active
+        active_index = sheets.index(active) if active in sheets else 0
 
-        def lines():
+        def load(worksheet) -> RawSheet:
             # openpyxl's own row iterator, minus the cell objects and plus the markers
             # above; the same private parser openpyxl's read-only sheets use (pinned).
+            # Merged ranges come after the rows in the XML: known once all are read.
             with worksheet._get_source() as source:
                 parser = Parser(
                     source,
@@ -168,16 +211,31 @@ def _read_xlsx(data: bytes) -> Sheet:
                     date_formats=workbook._date_formats,
                     timedelta_formats=workbook._timedelta_formats,
                 )
-                for line, cells in parser.parse():
-                    if not cells:
-                        continue
-                    width = max(c["column"] for c in cells)
-                    values: list[Any] = [None] * width
-                    for c in cells:
-                        values[c["column"] - 1] = c["value"]
-                    yield line, values
 
-        return _collect("xlsx", lines())
+                def lines() -> Iterator[tuple[int, list[Any]]]:
+                    for line, cells in parser.parse():
+                        if not cells:
+                            continue
+                        width = max(c["column"] for c in cells)
+                        values: list[Any] = [None] * width
+                        for c in cells:
+                            values[c["column"] - 1] = c["value"]
+                        yield line, values
+
+                kept = non_empty(lines(), _max_rows())
+                merges = []
+                for merged in getattr(parser.merged_cells, "mergeCell", None) or []:
+                    left, top, right, bottom = range_boundaries(merged.ref)
+                    merges.append((top, left, bottom, right))
+            return RawSheet(worksheet.title, fill_merges(kept, merges), merges)
+
+        shown = [(i, ws.title, ws.sheet_state == "visible") for i, ws in enumerate(sheets)]
+        order = (_ordered(shown, active_index) if columns else None) or [active_index]
+        return _pick(
+            "xlsx",
+            ((sheets[i].title, lambda ws=sheets[i]: load(ws)) for i in order),
+            columns,
+        )
     except SpreadsheetError:
         raise
     except Exception as exc:
@@ -204,12 +262,13 @@ def _workbook_error(exc: BaseException) -> SpreadsheetError:
     return SpreadsheetError(_("The file is damaged or not an Excel workbook."))
 
 
-def _read_xls(data: bytes) -> Sheet:
+def _read_xls(data: bytes, columns: Sequence[Column] | None) -> Sheet:
     import xlrd
 
     try:
-        book = xlrd.open_workbook(file_contents=data, on_demand=True)
-        sheet = book.sheet_by_index(0)
+        # formatting_info: the merged ranges are only read with it.
+        book = xlrd.open_workbook(file_contents=data, on_demand=True, formatting_info=True)
+        count = book.nsheets
     except Exception as exc:
         raise SpreadsheetError(_("The file is damaged or not an Excel workbook.")) from exc
 
@@ -226,10 +285,26 @@ def _read_xls(data: bytes) -> Sheet:
             return ExcelError(xlrd.error_text_from_code.get(cell.value, "#ERROR"))
         return cell.value
 
-    try:
-        return _collect(
-            "xls", ((i + 1, [value(c) for c in sheet.row(i)]) for i in range(sheet.nrows))
+    def load(sheet) -> RawSheet:
+        kept = non_empty(
+            ((i + 1, [value(c) for c in sheet.row(i)]) for i in range(sheet.nrows)),
+            _max_rows(),
         )
+        merges = [(rlo + 1, clo + 1, rhi, chi) for rlo, rhi, clo, chi in sheet.merged_cells]
+        return RawSheet(sheet.name, fill_merges(kept, merges), merges)
+
+    try:
+        try:
+            sheets = [book.sheet_by_index(i) for i in range(count)]
+        except Exception as exc:
+            raise SpreadsheetError(_("The file is damaged or not an Excel workbook.")) from exc
+        if not sheets:
+            raise SpreadsheetError(_("The workbook has no worksheet to import."))
+        # "sheet_visible" is xlrd's name for the sheet shown when the file was saved.
+        active = next((i for i, s in enumerate(sheets) if s.sheet_visible), 0)
+        shown = [(i, s.name, s.visibility == 0) for i, s in enumerate(sheets)]
+        order = (_ordered(shown, active) if columns else None) or [active]
+        return _pick("xls", ((sheets[i].name, lambda s=sheets[i]: load(s)) for i in order), columns)
     finally:
         book.release_resources()
 
@@ -237,7 +312,7 @@ def _read_xls(data: bytes) -> Sheet:
 _BINARY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _read_csv(data: bytes) -> Sheet:
+def _read_csv(data: bytes, columns: Sequence[Column] | None) -> Sheet:
     # Try the encodings in order of strictness: UTF-8 (with or without BOM) rejects most
     # GBK byte sequences, so a file that decodes as UTF-8 is UTF-8. GB18030 is the
     # superset of GBK and GB2312 that Chinese Excel's "CSV" writes.
@@ -271,4 +346,6 @@ def _read_csv(data: bytes) -> Sheet:
 
     if encoding == "utf-8-sig":
         encoding = "utf-8 (BOM)" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
-    return _collect("csv", lines(), encoding=encoding)
+    return _pick(
+        "csv", [(None, lambda: RawSheet(None, non_empty(lines(), _max_rows())))], columns, encoding
+    )

@@ -3,7 +3,7 @@ that hold no plain value, and the two errors the reader raises."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # Characters that make Excel, LibreOffice or WPS read a cell as a formula (OWASP "CSV
@@ -45,16 +45,23 @@ class ExcelError(str):
     """An error value of a cell, e.g. ``#N/A`` or ``#DIV/0!``."""
 
 
+# Why a row of the sheet was not read as data (``Sheet.skipped``).
+SKIP_TITLE = "title"  # above the header row: a title, a note to the reader
+SKIP_TOTAL = "total"  # a 合计 / 总计 / 小计 row under the data
+
+
 @dataclass
 class Sheet:
-    """The active sheet of a workbook: its header row and its non-empty data rows, each
-    with the row number Excel shows (the header row is usually row 1)."""
+    """The sheet read from a workbook (or the CSV): its header row and its non-empty data
+    rows, each with the row number Excel shows, merged ranges already filled in."""
 
     format: str  # "xlsx", "xls" or "csv"
     headers: list[str]
     rows: list[tuple[int, list[Any]]]
     encoding: str | None = None
     header_line: int = 1
+    name: str | None = None  # the worksheet's name; None for a CSV
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (row, SKIP_*)
 
     def __len__(self) -> int:
         return len(self.rows)

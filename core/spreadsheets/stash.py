@@ -16,7 +16,9 @@ from core.spreadsheets.sheet import ExcelError, FormulaWithoutValue, Sheet
 
 # --- Stashing a parsed sheet (preview → confirm, background jobs) -----------------------
 
-_STASH_MARK = b"campus-sheet-v1\n"
+# v2: the sheet's name and its skipped (title, total) rows. A v1 stash still loads.
+_STASH_MARK = b"campus-sheet-v2\n"
+_OLD_MARKS = (b"campus-sheet-v1\n",)
 
 
 def _encode(value: Any) -> Any:
@@ -62,6 +64,8 @@ def stash_dumps(sheet: Sheet) -> bytes:
         "encoding": sheet.encoding,
         "header_line": sheet.header_line,
         "headers": sheet.headers,
+        "name": sheet.name,
+        "skipped": [list(item) for item in sheet.skipped],
         "lines": [line for line, _values in sheet.rows],
         "rows": [[_encode(v) for v in values] for _line, values in sheet.rows],
     }
@@ -69,16 +73,18 @@ def stash_dumps(sheet: Sheet) -> bytes:
 
 
 def is_stash(data: bytes) -> bool:
-    return data.startswith(_STASH_MARK)
+    return data.startswith((_STASH_MARK, *_OLD_MARKS))
 
 
 def stash_loads(data: bytes) -> Sheet:
-    payload = json.loads(data[len(_STASH_MARK) :])
+    payload = json.loads(data[data.index(b"\n") + 1 :])
     return Sheet(
         format=payload["format"],
         encoding=payload["encoding"],
         header_line=payload["header_line"],
         headers=payload["headers"],
+        name=payload.get("name"),
+        skipped=[(line, why) for line, why in payload.get("skipped", [])],
         rows=[
             (line, [_decode(v) for v in values])
             for line, values in zip(payload["lines"], payload["rows"], strict=True)
@@ -86,9 +92,11 @@ def stash_loads(data: bytes) -> Sheet:
     )
 
 
-def sheet_from_upload(data: bytes, *, file_name: str = "") -> Sheet:
-    """A stashed sheet, or a workbook/CSV to parse."""
-    return stash_loads(data) if is_stash(data) else read_sheet(data, file_name=file_name)
+def sheet_from_upload(data: bytes, *, file_name: str = "", columns=None) -> Sheet:
+    """A stashed sheet, or a workbook/CSV to parse (``columns``: see ``read_sheet``)."""
+    if is_stash(data):
+        return stash_loads(data)
+    return read_sheet(data, file_name=file_name, columns=columns)
 
 
 def sheet_to_dataset(sheet: Sheet) -> tablib.Dataset:

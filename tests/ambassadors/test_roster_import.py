@@ -483,7 +483,8 @@ def test_command_exit_codes_as_a_process(tmp_path, school, transactional_db):
         timeout=120,
     )
     assert run.returncode == 1, run.stderr
-    assert run.stdout.startswith("row 3: 手机号:")
+    # The site's language (LANGUAGE_CODE) unless --language says otherwise.
+    assert run.stdout.startswith("第 3 行: 手机号:")
     run = subprocess.run(
         [sys.executable, manage, "import_roster", "ambassadors", good, "--school", "fudan"],
         capture_output=True,

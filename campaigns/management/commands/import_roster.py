@@ -1,14 +1,19 @@
 """``python manage.py import_roster KIND FILE --school SLUG [--dry-run]`` (docs/contract.md).
 
-The same resources and checks as the admin import. Exit status 0 when the file was
-imported (or, with ``--dry-run``, would be); otherwise 1 after printing ``row N: reason``
-for every bad row, with nothing written.
+The same resources and checks as the admin import, so the command line and the admin
+accept exactly the same files. Exit status 0 when the file was imported (or, with
+``--dry-run``, would be); otherwise 1 after printing ``row N: reason`` for every bad row,
+with nothing written. It speaks ``--language`` (default: the site's ``LANGUAGE_CODE``);
+the options a file may hold (roles, categories, yes/no, rounds) match in every language.
 """
 
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, no_translations
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, School
 from campaigns.rosters.pipeline import KINDS, import_scope_build
@@ -33,9 +38,18 @@ class Command(BaseCommand):
             "names them); default: the operator, with operations rights",
         )
         parser.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
+        parser.add_argument(
+            "--language",
+            choices=[code for code, _name in settings.LANGUAGES],
+            default=None,
+            help=f"language of the messages (default: LANGUAGE_CODE, {settings.LANGUAGE_CODE})",
+        )
 
-    @no_translations  # `row N: reason` in English, like the rest of the output
-    def handle(self, *args, kind, file, school, campaign, photos, user, dry_run, **options):
+    def handle(self, *args, language=None, **options):
+        with translation.override(language or settings.LANGUAGE_CODE):
+            return self._handle(**options)
+
+    def _handle(self, *, kind, file, school, campaign, photos, user, dry_run, **options):
         school_obj = School.objects.filter(slug=school).first()
         if school_obj is None:
             raise CommandError(f"no school with slug {school!r}", returncode=1)
@@ -66,16 +80,44 @@ class Command(BaseCommand):
         report = roster_import_file(
             kind=kind, data=data, file_name=file.name, scope=scope, dry_run=dry_run
         )
+        # The file as named in the last line: with the sheet read, for a workbook.
+        where = file.name
+        if report.sheet:
+            where = _('%(file)s (sheet "%(sheet)s", header in row %(line)s)') % {
+                "file": file.name,
+                "sheet": report.sheet,
+                "line": report.header_line,
+            }
         if not report.ok:
             for problem in report.problems:
-                where = f"row {problem.line}" if problem.line is not None else "file"
-                self.stdout.write(f"{where}: {problem.message}")
+                self.stdout.write(str(problem))
+            for note in report.notes:
+                self.stdout.write(str(note))
             raise CommandError(
-                f"{file.name}: {len(report.problems)} problem(s); nothing was imported.",
+                _("%(file)s: %(n)d problem(s); nothing was imported.")
+                % {"file": where, "n": len(report.problems)},
                 returncode=1,
             )
-        verb = "would import" if dry_run else "imported"
+        for note in report.notes:
+            self.stdout.write(str(note))
+        message = (
+            _(
+                "%(file)s: would import %(total)d rows: %(new)d new, %(updated)d updated, "
+                "%(unchanged)d unchanged."
+            )
+            if dry_run
+            else _(
+                "%(file)s: imported %(total)d rows: %(new)d new, %(updated)d updated, "
+                "%(unchanged)d unchanged."
+            )
+        )
         self.stdout.write(
-            f"{file.name}: {verb} {report.total} rows: {report.new} new, "
-            f"{report.updated} updated, {report.unchanged} unchanged."
+            message
+            % {
+                "file": where,
+                "total": report.total,
+                "new": report.new,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+            }
         )

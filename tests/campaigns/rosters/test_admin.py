@@ -93,9 +93,19 @@ def test_preview_lists_every_bad_row_and_offers_the_report(ambassador_client, sc
     assert report.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(report.content)).active
     rows_out = list(sheet.iter_rows(values_only=True))
-    headers = (page_text(report, "row"), page_text(report, "reason"), "姓名", "学号")
-    assert rows_out[0][:4] == headers
-    assert [r[0] for r in rows_out[1:]] == [3, 5]
+    # The file's own headers in its own order, then the reason and the original row.
+    width = len(rows[0])
+    assert list(rows_out[0][:width]) == rows[0]
+    assert rows_out[0][width:] == (
+        page_text(report, "reason (ignored on import)"),
+        page_text(report, "original row (ignored on import)"),
+    )
+    assert [r[-1] for r in rows_out[1:]] == [3, 5]
+    # Each bad row's cells as uploaded, under their own headers (nothing shifted).
+    assert [str(v) if v is not None else "" for v in rows_out[1][:width]] == [
+        str(v) for v in rows[2]
+    ]
+    assert rows_out[2][1] is None and rows_out[2][0] == rows[4][0]
 
 
 def test_unreadable_file_is_a_form_error(ambassador_client, school_a):
@@ -234,7 +244,8 @@ def test_failed_job_keeps_its_bad_row_report(
     rows = list(
         openpyxl.load_workbook(io.BytesIO(report.content)).active.iter_rows(values_only=True)
     )
-    assert rows[1][0] == 3
+    assert rows[1][-1] == 3
+    assert rows[1][2] == "not a phone"  # under 手机号, as in the file
 
 
 def test_interns_see_only_their_school_jobs(
