@@ -103,7 +103,7 @@ def test_preview_lists_every_bad_row_and_offers_the_report(ambassador_client, sc
     assert [r[-1] for r in rows_out[1:]] == [3, 5]
     # Each bad row's cells as uploaded, under their own headers (nothing shifted).
     assert [str(v) if v is not None else "" for v in rows_out[1][:width]] == [
-        str(v) for v in rows[2]
+        str(v) if v is not None else "" for v in rows[2]
     ]
     assert rows_out[2][1] is None and rows_out[2][0] == rows[4][0]
 
