@@ -41,8 +41,10 @@ from core.spreadsheets.exports import EXPORT_FORMATS, SpreadsheetFormat, problem
 from core.spreadsheets.reading import read_sheet
 from core.spreadsheets.sheet import SpreadsheetError
 from core.spreadsheets.stash import stash_dumps
+from core.storage import PreviewStorage
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PREVIEW_GONE = gettext_lazy("This preview has expired or is not yours: upload the file again.")
 
 
 def _school_choices(user):
@@ -96,10 +98,19 @@ class RosterConfirmImportForm(ConfirmImportForm):
         self.fields["school"].queryset = _school_choices(user)
         self.fields["campaign"].queryset = _campaign_choices(user)
 
-    def clean_photos_file_name(self):
-        import os.path
+    # The stashed upload's names come back from the browser: anything but a preview we
+    # stored (the library's uuid4 hex) is a form error, never a path or a 500.
+    def clean_import_file_name(self):
+        name = self.cleaned_data.get("import_file_name") or ""
+        if not PreviewStorage(name=name).exists():
+            raise forms.ValidationError(PREVIEW_GONE, code="preview_gone")
+        return name
 
-        return os.path.basename(self.cleaned_data.get("photos_file_name") or "")
+    def clean_photos_file_name(self):
+        name = self.cleaned_data.get("photos_file_name") or ""
+        if name and not PreviewStorage(name=name).exists():
+            raise forms.ValidationError(PREVIEW_GONE, code="preview_gone")
+        return name
 
 
 class SafeExportMixin(ExportMixin):

@@ -154,7 +154,34 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "media/"
+# Public: the web server serves this folder at MEDIA_URL. Only approved entries' photos,
+# thumbnails and posters are copied here (docs/files.md).
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Private: everything else that is stored (every entry's own files, receipts, import
+# previews and parsed sheets). No URL maps to it; files leave it only through a view that
+# checks the reader's permissions, by SENDFILE_BACKEND. It must not be inside MEDIA_ROOT.
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {"BACKEND": "core.storage.PrivateStorage"},
+    # django-import-export's preview stash (IMPORT_EXPORT_TMP_STORAGE_CLASS below).
+    "import_export": {"BACKEND": "core.storage.PrivateStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# How a private file is sent once a view has checked permissions (django-sendfile2,
+# https://django-sendfile2.readthedocs.io/en/stable/backends.html): "django" streams it
+# with FileResponse; "nginx" answers X-Accel-Redirect to SENDFILE_URL (an `internal`
+# location aliasing PRIVATE_MEDIA_ROOT); "xsendfile" answers X-Sendfile (Apache
+# mod_xsendfile, lighttpd); anything else is a dotted backend module.
+_SENDFILE_BACKENDS = {
+    "django": "core.sendfile_backend",
+    "nginx": "django_sendfile.backends.nginx",
+    "xsendfile": "django_sendfile.backends.xsendfile",
+}
+_sendfile_backend = env.str("SENDFILE_BACKEND", default="django")
+SENDFILE_BACKEND = _SENDFILE_BACKENDS.get(_sendfile_backend, _sendfile_backend)
+SENDFILE_ROOT = str(PRIVATE_MEDIA_ROOT)
+SENDFILE_URL = env.str("SENDFILE_URL", default="/private-media")
 
 # --- Cache ------------------------------------------------------------------------------
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
@@ -251,9 +278,10 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 # Imports are recorded once in our audit log (who, when, file, counts), not as one admin
 # LogEntry per row (10,000 rows, 10,000 entries).
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
-# The upload waits between preview and confirm in the media storage, which every web
-# node and worker shares in production, not in one machine's /tmp (#251, #1320).
-IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
+# The upload waits between preview and confirm in the private storage, which every web
+# node and worker shares in production, not in one machine's /tmp (#251, #1320), and
+# which no URL serves; a periodic task deletes what is left (docs/files.md).
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "core.storage.PreviewStorage"
 IMPORT_EXPORT_CHUNK_SIZE = 1000
 # Our export formats escape every formula trigger (= + - @ tab CR); the library's own
 # setting only strips a leading "=" (#1543), so it stays off.
