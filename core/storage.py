@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
+from django.utils.functional import cached_property
 from django_sendfile import sendfile
 from import_export.tmp_storages import MediaStorage
 
@@ -38,8 +39,15 @@ class PrivateStorage(FileSystemStorage):
     """Files under ``PRIVATE_MEDIA_ROOT``, which no URL maps to: asking one for its URL is
     a bug (link to the view that checks permissions instead)."""
 
-    def __init__(self, location: str | None = None, **kwargs) -> None:
-        super().__init__(location=location or str(settings.PRIVATE_MEDIA_ROOT), **kwargs)
+    @cached_property
+    def base_location(self):
+        return self._value_or_setting(self._location, settings.PRIVATE_MEDIA_ROOT)
+
+    def _clear_cached_properties(self, setting, **kwargs) -> None:
+        super()._clear_cached_properties(setting, **kwargs)
+        if setting == "PRIVATE_MEDIA_ROOT":  # tests override it
+            self.__dict__.pop("base_location", None)
+            self.__dict__.pop("location", None)
 
     def url(self, name: str | None) -> str:
         raise ValueError(f"private file {name!r} has no URL; link to the file view instead")

@@ -18,7 +18,7 @@ from campaigns.rosters.pipeline import RosterResource
 from campaigns.rules import is_ops
 from core.codes import new_code
 from core.errors import InvalidImage
-from core.images import photo_ingest
+from core.images import DecodeBudget, photo_ingest
 from core.privacy import mask_phone
 from core.spreadsheets.cleaners import clean_student_id, clean_text
 from core.spreadsheets.headers import column, header_key
@@ -42,6 +42,16 @@ class PhotoArchive:
             raise SpreadsheetError(_("The photos file is not a zip archive.")) from exc
         if len(members) > MAX_PHOTOS:
             raise SpreadsheetError(_("The zip holds more than %(n)d files.") % {"n": MAX_PHOTOS})
+        # Sizes as the zip declares them (zipfile never inflates a member past its
+        # declared size): a few MB of zip cannot make us inflate gigabytes.
+        inflated = sum(m.file_size for m in members)
+        if inflated > settings.PHOTO_ZIP_MAX_BYTES:
+            raise SpreadsheetError(
+                _("The zip's photos add up to %(size)d MB, more than %(mb)d MB: upload fewer.")
+                % {"size": inflated >> 20, "mb": settings.PHOTO_ZIP_MAX_BYTES >> 20}
+            )
+        # What decoding all of its photos may cost, charged from each photo's header.
+        self.budget = DecodeBudget(settings.PHOTO_ZIP_MAX_DECODED_BYTES)
         self.by_name: dict[str, zipfile.ZipInfo] = {}
         for member in members:
             self.by_name.setdefault(posixpath.basename(member.filename).casefold(), member)
@@ -155,7 +165,7 @@ class ContestantResource(RosterResource):
             return None
         try:
             # The same gate as every other path: content, not name; re-encoded, no EXIF.
-            return photo_ingest(self._photos.open(name), stem=stem)
+            return photo_ingest(self._photos.open(name), stem=stem, budget=self._photos.budget)
         except CellError as exc:
             errors.setdefault(header, []).append(str(exc))
         except InvalidImage as exc:

@@ -256,6 +256,19 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
 PHOTO_MAX_SIDE = env.int("PHOTO_MAX_SIDE", default=16384)
+# What decoding one image may cost: width x height x bytes per pixel of what it decodes
+# to, read from the header (JPEGs after their reduced-size decode). The pixel cap alone
+# let a 34-byte lossless WebP of 16383x2000 decode to 131 MB. 64 MiB holds a 21 MP PNG
+# or WebP photo; JPEGs up to PHOTO_MAX_PIXELS decode at a reduced scale well within it.
+PHOTO_MAX_DECODED_BYTES = env.int("PHOTO_MAX_DECODED_BYTES", default=64 * 1024 * 1024)
+# And all the photos of one contestant import's zip together (about 45 full-size
+# 12-megapixel photos; JPEGs above the stored size decode at half size or less).
+PHOTO_ZIP_MAX_DECODED_BYTES = env.int("PHOTO_ZIP_MAX_DECODED_BYTES", default=2 * 1024**3)
+# The zip's members' sizes added up, as the zip declares them, before any is inflated.
+PHOTO_ZIP_MAX_BYTES = env.int("PHOTO_ZIP_MAX_BYTES", default=1024**3)
+# Images decoding at once in one process (threaded servers; each gunicorn sync worker
+# or Celery prefork child is one process decoding one image).
+PHOTO_DECODE_CONCURRENCY = env.int("PHOTO_DECODE_CONCURRENCY", default=2)
 # The stored photo is re-encoded as a JPEG of at most this many pixels on its longer side.
 PHOTO_STORED_MAX_SIDE = env.int("PHOTO_STORED_MAX_SIDE", default=2560)
 PHOTO_JPEG_QUALITY = env.int("PHOTO_JPEG_QUALITY", default=85)
