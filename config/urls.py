@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from campaigns.views import private_file
 from voting.api.urls import share_urlpatterns
 
 urlpatterns = [
@@ -12,6 +13,12 @@ urlpatterns = [
     path("api/v1/", include("voting.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Private files, after a permission check (campaigns/views.py, docs/files.md).
+    path(
+        "files/<str:label>/<int:pk>/<str:field>/<str:name>",
+        private_file,
+        name="private-file",
+    ),
     *share_urlpatterns,
 ]
 # Unknown URLs under /api/ and /s/ answer in the API's JSON error envelope.

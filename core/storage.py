@@ -22,7 +22,9 @@ import secrets
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.admin.widgets import AdminFileWidget
 from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.functional import cached_property
@@ -107,3 +109,42 @@ class PreviewStorage(MediaStorage):
 
     def exists(self) -> bool:
         return self.is_valid_name(self.name) and self._storage.exists(self.get_full_path())
+
+
+def private_file_url(file) -> str:
+    """The URL of the view that sends a model's private file (``FieldFile``) after
+    checking the reader may see its row (campaigns/views.py)."""
+    instance = file.instance
+    return reverse(
+        "private-file",
+        args=[
+            instance._meta.label_lower,
+            instance.pk,
+            file.field.name,
+            posixpath.basename(file.name),
+        ],
+    )
+
+
+class _LinkedFile:
+    """A stored file as a form widget shows it: its name, linked to the file view."""
+
+    def __init__(self, file) -> None:
+        self.file = file
+        self.url = private_file_url(file)
+
+    def __str__(self) -> str:
+        return posixpath.basename(self.file.name)
+
+
+class PrivateFileWidget(AdminFileWidget):
+    """The admin's file input for a private file: "Currently: <name>" links to the file
+    view (the storage has no URL)."""
+
+    def is_initial(self, value) -> bool:
+        return bool(value and getattr(value, "name", None) and getattr(value, "instance", None))
+
+    def format_value(self, value):
+        if self.is_initial(value) and value.instance.pk:
+            return _LinkedFile(value)
+        return None

@@ -25,6 +25,7 @@ from core.spreadsheets.headers import column, header_key
 from core.spreadsheets.sheet import CellError, SpreadsheetError
 from voting.models import Entry, LeaderboardSnapshot, Vote, Voter
 from voting.services.entries import entry_build
+from voting.services.entry_files import entry_files_sync_on_commit
 from voting.tasks.photos import entry_media_check_campaign
 
 MAX_PHOTOS = 2000
@@ -123,6 +124,7 @@ class ContestantResource(RosterResource):
     def import_data(self, dataset, dry_run=False, *args, **kwargs):
         self._dry_run = dry_run
         self._stored: list[str] = []
+        self._republish: list[tuple[int, str]] = []
         try:
             result = super().import_data(dataset, dry_run, *args, **kwargs)
         except BaseException:
@@ -136,6 +138,10 @@ class ContestantResource(RosterResource):
             # Thumbnails of the new photos: one check of the campaign asks for those that
             # are missing (rows are bulk-written, so their ids are not known row by row).
             entry_media_check_campaign.delay_on_commit(self.scope.campaign.pk)
+            entry_files_sync_on_commit(
+                entry_ids=[pk for pk, _old in self._republish],
+                stale=[old for _pk, old in self._republish],
+            )
         return result
 
     def _round(self, text: str, errors):
@@ -232,6 +238,9 @@ class ContestantResource(RosterResource):
                 setattr(instance, name, values[name])
                 changed = True
         if values["photo"] is not None:
+            if instance.status == Entry.Status.APPROVED and not self._dry_run:
+                # Its public copies follow once the import commits (the old photo's go).
+                self._republish.append((instance.pk, instance.photo.name))
             self._store_photo(instance, values["photo"])
             changed = True
         return changed

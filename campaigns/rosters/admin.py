@@ -35,6 +35,7 @@ from import_export.signals import post_export
 
 from campaigns.models import Campaign, School
 from campaigns.rosters.pipeline import ImportScope, import_scope_build, resource_class_for
+from campaigns.rosters.previews import import_preview_in_background, import_preview_job_create
 from campaigns.rosters.service import ImportReport, roster_import_confirm
 from campaigns.scoping import scope_queryset
 from core.spreadsheets.exports import EXPORT_FORMATS, SpreadsheetFormat, problems_workbook
@@ -250,6 +251,41 @@ class RosterImportExportMixin(SafeExportMixin, ImportExportMixin):
         tmp.save(payload)
         return tmp
 
+    def _preview_in_background(self, request):
+        """A big file (or photo zip) is previewed by a Celery job: redirect to its page.
+        None: preview in this request, as the library does."""
+        form = self.create_import_form(request)
+        if not form.is_valid():
+            return None
+        upload = form.cleaned_data["import_file"]
+        photos = form.cleaned_data.get("photos")
+        photo_bytes = b"".join(photos.chunks()) if photos else None
+        try:
+            sheet = read_sheet(b"".join(upload.chunks()), file_name=upload.name)
+        except SpreadsheetError:
+            return None  # the library's path reports why
+        if not import_preview_in_background(rows=len(sheet.rows), photos=photo_bytes):
+            return None
+        cleaned = form.cleaned_data
+        try:
+            scope = import_scope_build(
+                user=request.user,
+                school=cleaned["school"],
+                campaign=cleaned.get("campaign"),
+                photos=photo_bytes,
+            )
+        except Exception as exc:  # ImportRefused: the form's choices make this unreachable
+            raise PermissionDenied(str(exc)) from exc
+        job = import_preview_job_create(
+            kind=self.import_kind, sheet=sheet, file_name=upload.name, scope=scope
+        )
+        messages.info(
+            request,
+            _("%(file)s has %(n)d rows: it is being checked in the background.")
+            % {"file": upload.name, "n": len(sheet.rows)},
+        )
+        return HttpResponseRedirect(reverse("admin:campaigns_importjob_change", args=[job.pk]))
+
     def add_data_read_fail_error_to_form(self, form, e):
         if isinstance(e, SpreadsheetError):
             form.add_error("import_file", str(e))
@@ -257,6 +293,10 @@ class RosterImportExportMixin(SafeExportMixin, ImportExportMixin):
             super().add_data_read_fail_error_to_form(form, e)
 
     def import_action(self, request, **kwargs):
+        if request.method == "POST" and self.has_import_permission(request):
+            background = self._preview_in_background(request)
+            if background is not None:
+                return background
         response = super().import_action(request, **kwargs)
         context = getattr(response, "context_data", None)
         result = context.get("result") if context else None

@@ -280,6 +280,15 @@ PHOTO_PREVIEW_SIZE = env.int("PHOTO_PREVIEW_SIZE", default=1280)
 # fonts-noto-cjk where installed, else Pillow's default font (Chinese shows as boxes).
 POSTER_FONT_PATH = env.str("POSTER_FONT_PATH", default="")
 
+# --- Receipts (core/receipts.py) and private files (docs/files.md) ----------------------
+# A receipt is a photo (re-encoded through the photo gate) or a PDF without active
+# content, at most this big.
+RECEIPT_MAX_BYTES = env.int("RECEIPT_MAX_BYTES", default=10 * 1024 * 1024)
+# The periodic sweep (campaigns.tasks.private_files_sweep) deletes import previews and
+# finished import jobs' parsed sheets older than these many hours.
+IMPORT_PREVIEW_MAX_AGE_HOURS = env.int("IMPORT_PREVIEW_MAX_AGE_HOURS", default=24)
+IMPORT_JOB_FILE_MAX_AGE_HOURS = env.int("IMPORT_JOB_FILE_MAX_AGE_HOURS", default=24)
+
 # --- Spreadsheet import and export (django-import-export) ------------------------------
 # https://django-import-export.readthedocs.io/en/stable/installation.html#settings
 # Import and export are open to any staff user unless these are set (#608, #820): importing
@@ -303,6 +312,10 @@ SPREADSHEET_MAX_BYTES = env.int("SPREADSHEET_MAX_BYTES", default=20 * 1024 * 102
 SPREADSHEET_MAX_ROWS = env.int("SPREADSHEET_MAX_ROWS", default=50_000)
 # A confirmed admin import of more rows than this runs as a Celery job (ImportJob).
 IMPORT_ASYNC_ROW_THRESHOLD = env.int("IMPORT_ASYNC_ROW_THRESHOLD", default=2000)
+# A preview of more rows than this, or with a photo zip of more files than that, is
+# checked by a Celery job with progress in admin, not in the request (gunicorn's timeout).
+IMPORT_ASYNC_PREVIEW_ROW_THRESHOLD = env.int("IMPORT_ASYNC_PREVIEW_ROW_THRESHOLD", default=2000)
+IMPORT_ASYNC_PREVIEW_PHOTOS = env.int("IMPORT_ASYNC_PREVIEW_PHOTOS", default=50)
 
 # --- Celery (https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html) ----
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")

@@ -15,8 +15,10 @@ from campaigns.scoping import SchoolScopedAdmin
 from core.codes import new_code
 from core.errors import DomainError, InvalidImage
 from core.images import photo_ingest
+from core.storage import PrivateFileWidget, private_file_url
 from voting.models import Entry, Vote
 from voting.services.entries import entry_create, entry_media_after_edit, entry_moderate
+from voting.services.entry_files import entry_file_names
 from voting.services.photos import derivative_name, entry_poster_ensure
 
 RelatedOnly = admin.RelatedOnlyFieldListFilter
@@ -30,7 +32,7 @@ class EntryAdminForm(forms.ModelForm):
     photo = forms.FileField(
         label=_("photo"),
         required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        widget=PrivateFileWidget(attrs={"accept": "image/jpeg,image/png,image/webp"}),
         help_text=_("JPEG, PNG or WebP. Stored upright, without location or other metadata."),
     )
 
@@ -111,7 +113,10 @@ class EntryAdmin(RosterImportExportMixin, SchoolScopedAdmin):
         image = obj.thumbnail if current else obj.photo
         if not image:
             return "—"
-        return format_html('<img src="{}" alt="" style="height:48px;border-radius:4px">', image.url)
+        # Through the file view: a pending entry's files are private (docs/files.md).
+        return format_html(
+            '<img src="{}" alt="" style="height:48px;border-radius:4px">', private_file_url(image)
+        )
 
     @admin.display(description=_("share poster"))
     def poster_link(self, obj: Entry) -> str:
@@ -147,8 +152,13 @@ class EntryAdmin(RosterImportExportMixin, SchoolScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
+            before = Entry.objects.filter(pk=obj.pk).first()
             super().save_model(request, obj, form, change)
-            entry_media_after_edit(entry=obj, changed=form.changed_data)
+            entry_media_after_edit(
+                entry=obj,
+                changed=form.changed_data,
+                previous_files=entry_file_names(before) - entry_file_names(obj) if before else (),
+            )
         else:
             entry_create(entry=obj)
 
