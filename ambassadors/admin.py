@@ -144,6 +144,10 @@ class WorkLogAdmin(RosterImportExportMixin, SchoolScopedAdmin):
     search_fields = ["task", "ambassador__name"]
     date_hierarchy = "date"
     actions = ["approve"]
+    # A search box, not a <select> of every ambassador (one option per row of a 50,000-
+    # row roster). The search runs AmbassadorAdmin's school-scoped queryset, and the
+    # posted id is checked against the scoped form field.
+    autocomplete_fields = ["ambassador"]
 
     def get_readonly_fields(self, request, obj=None):
         # Interns log hours; operations staff approve them. An approved log is read-only

@@ -1,12 +1,16 @@
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from campaigns.forms import (
     CampaignAdminForm,
@@ -28,6 +32,7 @@ from campaigns.models import (
     StaffPhone,
 )
 from campaigns.rosters.admin import XLSX_TYPE, RosterImportExportMixin
+from campaigns.rosters.previews import import_job_confirm
 from campaigns.rules import is_ops, user_school_id
 from campaigns.scoping import ReadOnlyAdmin, SchoolScopedAdmin, ScopedInlineMixin, progress_html
 from campaigns.services import (
@@ -36,7 +41,9 @@ from campaigns.services import (
     campaign_record_frozen_change,
     pilot_replicate,
 )
+from core.receipts import InvalidReceipt, receipt_ingest
 from core.spreadsheets.exports import Problem, problems_workbook
+from core.storage import PrivateFileWidget, private_file_url
 
 admin.site.site_header = _("Campus campaign manager")
 admin.site.site_title = _("Campus campaigns")
@@ -262,14 +269,45 @@ class PrizeAdmin(FrozenChildAdmin):
     search_fields = ["name", "campaign__title"]
 
 
+class ExpenseAdminForm(forms.ModelForm):
+    """The receipt checked by content and stored under a random name (core/receipts.py)
+    before anything is saved: a photo re-encoded without metadata, or a PDF without
+    active content; an HTML or SVG file never reaches the storage."""
+
+    class Meta:
+        model = Expense
+        fields = ["pilot", "campaign", "category", "amount", "spent_on", "note", "receipt"]
+        widgets = {"receipt": PrivateFileWidget}
+        help_texts = {
+            "receipt": _("A photo (JPEG, PNG or WebP) or a PDF, at most %(mb)d MB.")
+            % {"mb": settings.RECEIPT_MAX_BYTES >> 20}
+        }
+
+    def clean_receipt(self):
+        receipt = self.cleaned_data.get("receipt")
+        if not isinstance(receipt, UploadedFile):
+            return receipt  # unchanged (the stored file), or cleared (False)
+        try:
+            return receipt_ingest(receipt)
+        except InvalidReceipt as exc:
+            raise ValidationError(exc.message, code=exc.code) from exc
+
+
 @admin.register(Expense)
 class ExpenseAdmin(RosterImportExportMixin, SchoolScopedAdmin):
     import_kind = "expenses"
-    list_display = ["spent_on", "category", "amount", "pilot", "campaign", "note"]
+    form = ExpenseAdminForm
+    list_display = ["spent_on", "category", "amount", "pilot", "campaign", "note", "receipt_link"]
     list_filter = ["category", ("pilot__school", RelatedOnly), ("pilot", RelatedOnly)]
     list_select_related = ["pilot__school", "campaign"]
     search_fields = ["note", "pilot__name"]
     date_hierarchy = "spent_on"
+
+    @admin.display(description=_("receipt"))
+    def receipt_link(self, obj: Expense) -> str:
+        if not obj.receipt:
+            return "—"
+        return format_html('<a href="{}">{}</a>', private_file_url(obj.receipt), _("Open"))
 
 
 @admin.register(AuditLog)
@@ -330,6 +368,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         "updated",
         "unchanged",
         "problems",
+        "confirm_button",
     ]
     readonly_fields = fields
 
@@ -382,6 +421,19 @@ class ImportJobAdmin(admin.ModelAdmin):
             items,
         )
 
+    @admin.display(description=_("confirm"))
+    def confirm_button(self, obj: ImportJob) -> str:
+        """A previewed job's "Confirm import": submits the page's own form (and its CSRF
+        token) to the confirm URL; a form inside the form would be invalid HTML."""
+        if obj.status != ImportJob.Status.PREVIEWED:
+            return "—"
+        return format_html(
+            '<button type="submit" class="button default" formaction="{}" formmethod="post" '
+            'data-testid="confirm-import">{}</button>',
+            reverse("admin:campaigns_importjob_confirm", args=[obj.pk]),
+            _("Confirm import"),
+        )
+
     def get_urls(self):
         return [
             path(
@@ -389,8 +441,29 @@ class ImportJobAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.report_view),
                 name="campaigns_importjob_report",
             ),
+            path(
+                "<int:object_id>/confirm/",
+                self.admin_site.admin_view(require_POST(self.confirm_view)),
+                name="campaigns_importjob_confirm",
+            ),
             *super().get_urls(),
         ]
+
+    def confirm_view(self, request, object_id: int):
+        from django.core.exceptions import PermissionDenied
+
+        job = self.get_queryset(request).filter(pk=object_id).first()
+        if job is None or not self.has_view_permission(request, job):
+            raise PermissionDenied
+        if import_job_confirm(job_id=job.pk, user=request.user):
+            self.message_user(request, _("The import is queued."), messages.SUCCESS)
+        else:
+            self.message_user(
+                request,
+                _("Only a checked preview you started can be confirmed, once."),
+                messages.ERROR,
+            )
+        return HttpResponseRedirect(reverse("admin:campaigns_importjob_change", args=[job.pk]))
 
     def report_view(self, request, object_id: int):
         job = self.get_queryset(request).filter(pk=object_id).first()

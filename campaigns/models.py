@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.phones import PhoneField
+from core.storage import private_storage
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -322,7 +323,10 @@ class Expense(models.Model):
     amount = models.DecimalField(_("amount (CNY)"), **MONEY)
     spent_on = models.DateField(_("date"))
     note = models.CharField(_("note"), max_length=255, blank=True)
-    receipt = models.FileField(_("receipt"), upload_to="receipts/%Y/%m/", blank=True)
+    # A re-encoded photo or a checked PDF (core/receipts.py), private (docs/files.md).
+    receipt = models.FileField(
+        _("receipt"), upload_to="receipts/%Y/%m/", blank=True, storage=private_storage
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -421,9 +425,14 @@ class StaffPhone(models.Model):
 
 class ImportJob(models.Model):
     """A big roster import running in the background (over ``IMPORT_ASYNC_ROW_THRESHOLD``
-    rows): the parsed sheet, its progress, and its outcome or bad-row report."""
+    rows): the parsed sheet, its progress, and its outcome or bad-row report. A big
+    preview (over ``IMPORT_ASYNC_PREVIEW_ROW_THRESHOLD`` rows, or a big photo zip) is a job
+    too: previewing, then previewed until someone confirms it, then queued like others
+    (campaigns/rosters/previews.py)."""
 
     class Status(models.TextChoices):
+        PREVIEWING = "previewing", _("previewing")
+        PREVIEWED = "previewed", _("checked: confirm to import")
         QUEUED = "queued", _("queued")
         VALIDATING = "validating", _("checking rows")
         WRITING = "writing", _("writing")
@@ -455,7 +464,12 @@ class ImportJob(models.Model):
     file_name = models.CharField(_("file name"), max_length=255)
     # The parsed sheet (campaigns.spreadsheets.stash_dumps), in shared storage so that
     # any worker can read it.
-    file = models.FileField(_("parsed file"), upload_to="imports/%Y/%m/")
+    # Private, and deleted a while after the job finishes (campaigns/files.py).
+    file = models.FileField(_("parsed file"), upload_to="imports/%Y/%m/", storage=private_storage)
+    # The zip of contestants' photos uploaded with the list, if any (private too).
+    photos = models.FileField(
+        _("photos (zip)"), upload_to="imports/%Y/%m/", blank=True, storage=private_storage
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.QUEUED
     )

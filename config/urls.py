@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from campaigns.views import private_file
 from web.urls import share_urlpatterns
 
 urlpatterns = [
@@ -14,6 +15,12 @@ urlpatterns = [
     # The split view serves Swagger UI's set-up script as a file of its own: the
     # Content-Security-Policy runs no inline script (config/settings/base.py).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # Private files, after a permission check (campaigns/views.py, docs/files.md).
+    path(
+        "files/<str:label>/<int:pk>/<str:field>/<str:name>",
+        private_file,
+        name="private-file",
+    ),
     *share_urlpatterns,
     # The student site (web/urls.py), at the root: "/" lists the open campaigns, which
     # is also where the admin's "View site" link (AdminSite.site_url) leads.

@@ -46,6 +46,7 @@ from core.codes import ALPHABET
 from core.errors import DomainError
 from core.images import photo_ingest
 from voting.models import Activity, Entry, LeaderboardSnapshot, Visit, Vote, Voter
+from voting.services.entry_files import entry_files_sync
 from voting.services.leaderboards import leaderboard_refresh_campaign
 from voting.services.photos import entry_derivatives_generate, entry_poster_generate
 from voting.services.votes import vote_cast
@@ -678,6 +679,8 @@ def _ensure_photo(entry: Entry, *, label: str) -> None:
     entry_derivatives_generate(entry_id=entry.pk)
     if entry.status == Entry.Status.APPROVED:
         entry_poster_generate(entry_id=entry.pk)
+    # Now, not after a commit that may be a test's rollback: approved files made public.
+    entry_files_sync(entry_id=entry.pk)
     entry.refresh_from_db(fields=["photo", "thumbnail", "preview", "poster"])
 
 

@@ -19,13 +19,14 @@ from campaigns.rosters.pipeline import RosterResource
 from campaigns.rules import is_ops
 from core.codes import new_code
 from core.errors import InvalidImage
-from core.images import photo_ingest
+from core.images import DecodeBudget, photo_ingest
 from core.privacy import mask_phone
 from core.spreadsheets.cleaners import clean_key, clean_student_id, clean_text
 from core.spreadsheets.headers import column
 from core.spreadsheets.sheet import CellError, SpreadsheetError
 from voting.models import Entry, LeaderboardSnapshot, Vote, Voter
 from voting.services.entries import entry_build, entry_edit_needs_moderation
+from voting.services.entry_files import entry_files_sync_on_commit
 from voting.tasks.photos import entry_media_check_campaign
 
 MAX_PHOTOS = 2000
@@ -43,6 +44,16 @@ class PhotoArchive:
             raise SpreadsheetError(_("The photos file is not a zip archive.")) from exc
         if len(members) > MAX_PHOTOS:
             raise SpreadsheetError(_("The zip holds more than %(n)d files.") % {"n": MAX_PHOTOS})
+        # Sizes as the zip declares them (zipfile never inflates a member past its
+        # declared size): a few MB of zip cannot make us inflate gigabytes.
+        inflated = sum(m.file_size for m in members)
+        if inflated > settings.PHOTO_ZIP_MAX_BYTES:
+            raise SpreadsheetError(
+                _("The zip's photos add up to %(size)d MB, more than %(mb)d MB: upload fewer.")
+                % {"size": inflated >> 20, "mb": settings.PHOTO_ZIP_MAX_BYTES >> 20}
+            )
+        # What decoding all of its photos may cost, charged from each photo's header.
+        self.budget = DecodeBudget(settings.PHOTO_ZIP_MAX_DECODED_BYTES)
         self.by_name: dict[str, zipfile.ZipInfo] = {}
         for member in members:
             self.by_name.setdefault(posixpath.basename(member.filename).casefold(), member)
@@ -122,6 +133,7 @@ class ContestantResource(RosterResource):
     def import_data(self, dataset, dry_run=False, *args, **kwargs):
         self._dry_run = dry_run
         self._stored: list[str] = []
+        self._republish: list[tuple[int, str]] = []
         try:
             result = super().import_data(dataset, dry_run, *args, **kwargs)
         except BaseException:
@@ -135,6 +147,10 @@ class ContestantResource(RosterResource):
             # Thumbnails of the new photos: one check of the campaign asks for those that
             # are missing (rows are bulk-written, so their ids are not known row by row).
             entry_media_check_campaign.delay_on_commit(self.scope.campaign.pk)
+            entry_files_sync_on_commit(
+                entry_ids=[pk for pk, _old in self._republish],
+                stale=[old for _pk, old in self._republish],
+            )
         return result
 
     def _round(self, text: str, errors):
@@ -164,7 +180,7 @@ class ContestantResource(RosterResource):
             return None
         try:
             # The same gate as every other path: content, not name; re-encoded, no EXIF.
-            return photo_ingest(self._photos.open(name), stem=stem)
+            return photo_ingest(self._photos.open(name), stem=stem, budget=self._photos.budget)
         except CellError as exc:
             errors.setdefault(header, []).append(str(exc))
         except InvalidImage as exc:
@@ -231,6 +247,9 @@ class ContestantResource(RosterResource):
                 setattr(instance, name, values[name])
                 changed = True
         if values["photo"] is not None:
+            if instance.status == Entry.Status.APPROVED and not self._dry_run:
+                # Its public copies follow once the import commits (the old photo's go).
+                self._republish.append((instance.pk, instance.photo.name))
             self._store_photo(instance, values["photo"])
             changed = True
         # An intern's new name, caption or photo of an approved entry is moderated again.

@@ -36,14 +36,17 @@ from import_export.signals import post_export
 from campaigns.models import Campaign, School
 from campaigns.rosters.admin_pages import RosterPagesMixin, preview_context
 from campaigns.rosters.pipeline import ImportScope, import_scope_build, resource_class_for
+from campaigns.rosters.previews import import_preview_in_background, import_preview_job_create
 from campaigns.rosters.service import ImportReport, roster_import_confirm
 from campaigns.scoping import scope_queryset
 from core.spreadsheets.exports import EXPORT_FORMATS, SpreadsheetFormat, problems_workbook
 from core.spreadsheets.reading import read_sheet
 from core.spreadsheets.sheet import SpreadsheetError
 from core.spreadsheets.stash import stash_dumps
+from core.storage import PreviewStorage
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PREVIEW_GONE = gettext_lazy("This preview has expired or is not yours: upload the file again.")
 
 
 def _school_choices(user):
@@ -97,10 +100,19 @@ class RosterConfirmImportForm(ConfirmImportForm):
         self.fields["school"].queryset = _school_choices(user)
         self.fields["campaign"].queryset = _campaign_choices(user)
 
-    def clean_photos_file_name(self):
-        import os.path
+    # The stashed upload's names come back from the browser: anything but a preview we
+    # stored (the library's uuid4 hex) is a form error, never a path or a 500.
+    def clean_import_file_name(self):
+        name = self.cleaned_data.get("import_file_name") or ""
+        if not PreviewStorage(name=name).exists():
+            raise forms.ValidationError(PREVIEW_GONE, code="preview_gone")
+        return name
 
-        return os.path.basename(self.cleaned_data.get("photos_file_name") or "")
+    def clean_photos_file_name(self):
+        name = self.cleaned_data.get("photos_file_name") or ""
+        if name and not PreviewStorage(name=name).exists():
+            raise forms.ValidationError(PREVIEW_GONE, code="preview_gone")
+        return name
 
 
 class SafeExportMixin(ExportMixin):
@@ -242,6 +254,41 @@ class RosterImportExportMixin(RosterPagesMixin, SafeExportMixin, ImportExportMix
         tmp.save(payload)
         return tmp
 
+    def _preview_in_background(self, request):
+        """A big file (or photo zip) is previewed by a Celery job: redirect to its page.
+        None: preview in this request, as the library does."""
+        form = self.create_import_form(request)
+        if not form.is_valid():
+            return None
+        upload = form.cleaned_data["import_file"]
+        photos = form.cleaned_data.get("photos")
+        photo_bytes = b"".join(photos.chunks()) if photos else None
+        try:
+            sheet = read_sheet(b"".join(upload.chunks()), file_name=upload.name)
+        except SpreadsheetError:
+            return None  # the library's path reports why
+        if not import_preview_in_background(rows=len(sheet.rows), photos=photo_bytes):
+            return None
+        cleaned = form.cleaned_data
+        try:
+            scope = import_scope_build(
+                user=request.user,
+                school=cleaned["school"],
+                campaign=cleaned.get("campaign"),
+                photos=photo_bytes,
+            )
+        except Exception as exc:  # ImportRefused: the form's choices make this unreachable
+            raise PermissionDenied(str(exc)) from exc
+        job = import_preview_job_create(
+            kind=self.import_kind, sheet=sheet, file_name=upload.name, scope=scope
+        )
+        messages.info(
+            request,
+            _("%(file)s has %(n)d rows: it is being checked in the background.")
+            % {"file": upload.name, "n": len(sheet.rows)},
+        )
+        return HttpResponseRedirect(reverse("admin:campaigns_importjob_change", args=[job.pk]))
+
     def add_data_read_fail_error_to_form(self, form, e):
         if isinstance(e, SpreadsheetError):
             form.add_error("import_file", str(e))
@@ -249,6 +296,10 @@ class RosterImportExportMixin(RosterPagesMixin, SafeExportMixin, ImportExportMix
             super().add_data_read_fail_error_to_form(form, e)
 
     def import_action(self, request, **kwargs):
+        if request.method == "POST" and self.has_import_permission(request):
+            background = self._preview_in_background(request)
+            if background is not None:
+                return background
         response = super().import_action(request, **kwargs)
         context = getattr(response, "context_data", None)
         result = context.get("result") if context else None

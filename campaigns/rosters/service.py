@@ -5,6 +5,7 @@ the admin, the ``import_roster`` command and the Celery task alike.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -191,7 +192,12 @@ def import_job_create(*, kind: str, dataset, file_name: str, scope: ImportScope)
         file_name=file_name[:255],
         total_rows=len(sheet.rows),
     )
-    job.file.save(f"{kind}.sheet.json", ContentFile(stash_dumps(sheet)), save=False)
+    # Private storage, under a name nobody can guess (docs/files.md).
+    job.file.save(
+        f"{secrets.token_urlsafe(24)}.{kind}.sheet.json",
+        ContentFile(stash_dumps(sheet)),
+        save=False,
+    )
     job.save()
     # After commit: a rolled-back request must not leave a task about a job that never
     # existed (and a worker must find the row when it starts).
@@ -211,7 +217,13 @@ def import_job_execute(*, job_id: int) -> ImportJob | None:
     if job is None:
         logger.info("import job %s is gone", job_id)
         return None
-    if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
+    if job.status in (
+        ImportJob.Status.DONE,
+        ImportJob.Status.FAILED,
+        # A preview runs only once confirmed (campaigns/rosters/previews.py).
+        ImportJob.Status.PREVIEWING,
+        ImportJob.Status.PREVIEWED,
+    ):
         return job
 
     def set_progress(status: str, percent: int, **fields: Any) -> None:
@@ -225,7 +237,13 @@ def import_job_execute(*, job_id: int) -> ImportJob | None:
             raise ImportRefused(_("The user who started this import no longer exists."))
         with job.file.open("rb") as handle:
             sheet = sheet_from_upload(handle.read())
-        scope = import_scope_build(user=job.created_by, school=job.school, campaign=job.campaign)
+        photos = None
+        if job.photos:  # a contestant list confirmed from a background preview
+            with job.photos.open("rb") as handle:
+                photos = handle.read()
+        scope = import_scope_build(
+            user=job.created_by, school=job.school, campaign=job.campaign, photos=photos
+        )
     except (SpreadsheetError, DomainError) as exc:
         set_progress(ImportJob.Status.FAILED, 100, errors=[{"line": None, "message": str(exc)}])
         job.refresh_from_db()

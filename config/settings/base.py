@@ -182,10 +182,37 @@ STATIC_ROOT = VAR_DIR / "static"
 # The admin's own script and styles (no inline ones: CSP below).
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
+# Public: the web server serves this folder at MEDIA_URL. Only approved entries' photos,
+# thumbnails and posters are copied here (docs/files.md).
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Django serves MEDIA_ROOT itself in development (and the tests' live server, which runs
 # with DEBUG off); production's reverse proxy does (README "Production deployment").
 SERVE_MEDIA = env.bool("DJANGO_SERVE_MEDIA", default=DEBUG)
+# Private: everything else that is stored (every entry's own files, receipts, import
+# previews and parsed sheets). No URL maps to it; files leave it only through a view that
+# checks the reader's permissions, by SENDFILE_BACKEND. It must not be inside MEDIA_ROOT.
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {"BACKEND": "core.storage.PrivateStorage"},
+    # django-import-export's preview stash (IMPORT_EXPORT_TMP_STORAGE_CLASS below).
+    "import_export": {"BACKEND": "core.storage.PrivateStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# How a private file is sent once a view has checked permissions (django-sendfile2,
+# https://django-sendfile2.readthedocs.io/en/stable/backends.html): "django" streams it
+# with FileResponse; "nginx" answers X-Accel-Redirect to SENDFILE_URL (an `internal`
+# location aliasing PRIVATE_MEDIA_ROOT); "xsendfile" answers X-Sendfile (Apache
+# mod_xsendfile, lighttpd); anything else is a dotted backend module.
+_SENDFILE_BACKENDS = {
+    "django": "core.sendfile_backend",
+    "nginx": "django_sendfile.backends.nginx",
+    "xsendfile": "django_sendfile.backends.xsendfile",
+}
+_sendfile_backend = env.str("SENDFILE_BACKEND", default="django")
+SENDFILE_BACKEND = _SENDFILE_BACKENDS.get(_sendfile_backend, _sendfile_backend)
+SENDFILE_ROOT = str(PRIVATE_MEDIA_ROOT)
+SENDFILE_URL = env.str("SENDFILE_URL", default="/private-media")
 
 # --- Cache ------------------------------------------------------------------------------
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
@@ -281,6 +308,19 @@ WECHAT_APP_SECRET = env.str("WECHAT_APP_SECRET", default="")
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
 PHOTO_MAX_SIDE = env.int("PHOTO_MAX_SIDE", default=16384)
+# What decoding one image may cost: width x height x bytes per pixel of what it decodes
+# to, read from the header (JPEGs after their reduced-size decode). The pixel cap alone
+# let a 34-byte lossless WebP of 16383x2000 decode to 131 MB. 64 MiB holds a 21 MP PNG
+# or WebP photo; JPEGs up to PHOTO_MAX_PIXELS decode at a reduced scale well within it.
+PHOTO_MAX_DECODED_BYTES = env.int("PHOTO_MAX_DECODED_BYTES", default=64 * 1024 * 1024)
+# And all the photos of one contestant import's zip together (about 45 full-size
+# 12-megapixel photos; JPEGs above the stored size decode at half size or less).
+PHOTO_ZIP_MAX_DECODED_BYTES = env.int("PHOTO_ZIP_MAX_DECODED_BYTES", default=2 * 1024**3)
+# The zip's members' sizes added up, as the zip declares them, before any is inflated.
+PHOTO_ZIP_MAX_BYTES = env.int("PHOTO_ZIP_MAX_BYTES", default=1024**3)
+# Images decoding at once in one process (threaded servers; each gunicorn sync worker
+# or Celery prefork child is one process decoding one image).
+PHOTO_DECODE_CONCURRENCY = env.int("PHOTO_DECODE_CONCURRENCY", default=2)
 # The stored photo is re-encoded as a JPEG of at most this many pixels on its longer side.
 PHOTO_STORED_MAX_SIDE = env.int("PHOTO_STORED_MAX_SIDE", default=2560)
 PHOTO_JPEG_QUALITY = env.int("PHOTO_JPEG_QUALITY", default=85)
@@ -291,6 +331,15 @@ PHOTO_PREVIEW_SIZE = env.int("PHOTO_PREVIEW_SIZE", default=1280)
 # A font with Chinese glyphs for share posters (a .ttf/.otf/.ttc path). Empty: Debian's
 # fonts-noto-cjk where installed, else Pillow's default font (Chinese shows as boxes).
 POSTER_FONT_PATH = env.str("POSTER_FONT_PATH", default="")
+
+# --- Receipts (core/receipts.py) and private files (docs/files.md) ----------------------
+# A receipt is a photo (re-encoded through the photo gate) or a PDF without active
+# content, at most this big.
+RECEIPT_MAX_BYTES = env.int("RECEIPT_MAX_BYTES", default=10 * 1024 * 1024)
+# The periodic sweep (campaigns.tasks.private_files_sweep) deletes import previews and
+# finished import jobs' parsed sheets older than these many hours.
+IMPORT_PREVIEW_MAX_AGE_HOURS = env.int("IMPORT_PREVIEW_MAX_AGE_HOURS", default=24)
+IMPORT_JOB_FILE_MAX_AGE_HOURS = env.int("IMPORT_JOB_FILE_MAX_AGE_HOURS", default=24)
 
 # --- Spreadsheet import and export (django-import-export) ------------------------------
 # https://django-import-export.readthedocs.io/en/stable/installation.html#settings
@@ -303,9 +352,10 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 # Imports are recorded once in our audit log (who, when, file, counts), not as one admin
 # LogEntry per row (10,000 rows, 10,000 entries).
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
-# The upload waits between preview and confirm in the media storage, which every web
-# node and worker shares in production, not in one machine's /tmp (#251, #1320).
-IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
+# The upload waits between preview and confirm in the private storage, which every web
+# node and worker shares in production, not in one machine's /tmp (#251, #1320), and
+# which no URL serves; a periodic task deletes what is left (docs/files.md).
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "core.storage.PreviewStorage"
 IMPORT_EXPORT_CHUNK_SIZE = 1000
 # Our export formats escape every formula trigger (= + - @ tab CR); the library's own
 # setting only strips a leading "=" (#1543), so it stays off.
@@ -314,6 +364,10 @@ SPREADSHEET_MAX_BYTES = env.int("SPREADSHEET_MAX_BYTES", default=20 * 1024 * 102
 SPREADSHEET_MAX_ROWS = env.int("SPREADSHEET_MAX_ROWS", default=50_000)
 # A confirmed admin import of more rows than this runs as a Celery job (ImportJob).
 IMPORT_ASYNC_ROW_THRESHOLD = env.int("IMPORT_ASYNC_ROW_THRESHOLD", default=2000)
+# A preview of more rows than this, or with a photo zip of more files than that, is
+# checked by a Celery job with progress in admin, not in the request (gunicorn's timeout).
+IMPORT_ASYNC_PREVIEW_ROW_THRESHOLD = env.int("IMPORT_ASYNC_PREVIEW_ROW_THRESHOLD", default=2000)
+IMPORT_ASYNC_PREVIEW_PHOTOS = env.int("IMPORT_ASYNC_PREVIEW_PHOTOS", default=50)
 
 # --- Celery (https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html) ----
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")

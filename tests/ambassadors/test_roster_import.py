@@ -602,4 +602,9 @@ def test_import_export_settings_are_explicit(settings):
     # Open by default (#608, #820); local temp storage breaks multi-node confirms (#251).
     assert settings.IMPORT_EXPORT_IMPORT_PERMISSION_CODE == "add"
     assert settings.IMPORT_EXPORT_EXPORT_PERMISSION_CODE == "view"
-    assert settings.IMPORT_EXPORT_TMP_STORAGE_CLASS.endswith("MediaStorage")
+    # The library's MediaStorage, on the shared private storage (docs/files.md).
+    from django.utils.module_loading import import_string
+    from import_export.tmp_storages import MediaStorage
+
+    assert issubclass(import_string(settings.IMPORT_EXPORT_TMP_STORAGE_CLASS), MediaStorage)
+    assert settings.STORAGES["import_export"]["BACKEND"] == "core.storage.PrivateStorage"

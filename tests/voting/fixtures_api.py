@@ -20,6 +20,8 @@ def api_env(settings, tmp_path):
     sms.outbox.clear()
     settings.SMS_BACKEND = "memory"
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.SENDFILE_ROOT = str(settings.PRIVATE_MEDIA_ROOT)
     yield
     cache.clear()
     sms.outbox.clear()

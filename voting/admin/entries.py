@@ -15,9 +15,11 @@ from campaigns.scoping import SchoolScopedAdmin
 from core.codes import new_code
 from core.errors import DomainError, InvalidImage
 from core.images import photo_ingest
+from core.storage import PrivateFileWidget, private_file_url
 from core.text import validate_single_line, validate_text_block
 from voting.models import Entry, Vote
 from voting.services.entries import entry_create, entry_moderate, entry_update
+from voting.services.entry_files import entry_file_names
 from voting.services.photos import derivative_name, entry_poster_ensure
 
 RelatedOnly = admin.RelatedOnlyFieldListFilter
@@ -31,7 +33,7 @@ class EntryAdminForm(forms.ModelForm):
     photo = forms.FileField(
         label=_("photo"),
         required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        widget=PrivateFileWidget(attrs={"accept": "image/jpeg,image/png,image/webp"}),
         help_text=_("JPEG, PNG or WebP. Stored upright, without location or other metadata."),
     )
 
@@ -123,7 +125,8 @@ class EntryAdmin(RosterImportExportMixin, SchoolScopedAdmin):
         image = obj.thumbnail if current else obj.photo
         if not image:
             return "—"
-        return format_html('<img src="{}" alt="" class="entry-thumb">', image.url)
+        # Through the file view: a pending entry's files are private (docs/files.md).
+        return format_html('<img src="{}" alt="" class="entry-thumb">', private_file_url(image))
 
     @admin.display(description=_("share poster"))
     def poster_link(self, obj: Entry) -> str:
@@ -159,7 +162,13 @@ class EntryAdmin(RosterImportExportMixin, SchoolScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            entry_update(entry=obj, changed=form.changed_data, actor=request.user)
+            before = Entry.objects.filter(pk=obj.pk).first()
+            entry_update(
+                entry=obj,
+                changed=form.changed_data,
+                actor=request.user,
+                previous_files=entry_file_names(before) - entry_file_names(obj) if before else (),
+            )
         else:
             entry_create(entry=obj)
 

@@ -16,6 +16,7 @@ from campaigns.models import Campaign, Prize, Round, School
 from core.phones import InvalidPhone, phone_normalize
 from core.text import validate_single_line, validate_text_block
 from voting.models import Entry, Vote, Voter
+from voting.services.entry_files import entry_public_url
 from voting.services.photos import derivative_name
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
@@ -200,14 +201,15 @@ class RoundQuerySerializer(serializers.Serializer):
 
 
 # Photo URLs are null for an entry without a photo (e.g. a contestant imported from a
-# roster before their photo arrives) or, on submission, a thumbnail not yet generated.
+# roster before their photo arrives) and for an entry not approved: its files are private
+# (docs/files.md), so a submission answers with null URLs until it is approved.
 NULLABLE_URL = serializers.URLField(allow_null=True)
 
 
-def _absolute(request, field) -> str | None:
-    if not field:
+def _absolute(request, entry: Entry, field: str) -> str | None:
+    url = entry_public_url(entry, field)
+    if url is None:
         return None
-    url = field.url
     return request.build_absolute_uri(url) if request is not None else url
 
 
@@ -216,8 +218,8 @@ def _derivative_url(request, entry: Entry, field: str) -> str | None:
     file not drawn yet (the view asks for it again)."""
     image = getattr(entry, field)
     if image and image.name == derivative_name(entry, field):
-        return _absolute(request, image)
-    return _absolute(request, entry.photo)
+        return _absolute(request, entry, field)
+    return _absolute(request, entry, "photo")
 
 
 class EntrySerializer(serializers.ModelSerializer):
@@ -252,7 +254,7 @@ class EntrySerializer(serializers.ModelSerializer):
 
     @extend_schema_field(NULLABLE_URL)
     def get_photo_url(self, entry: Entry) -> str | None:
-        return _absolute(self.context.get("request"), entry.photo)
+        return _absolute(self.context.get("request"), entry, "photo")
 
     @extend_schema_field(NULLABLE_URL)
     def get_thumbnail_url(self, entry: Entry) -> str | None:
@@ -308,7 +310,7 @@ class EntrySubmittedSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(NULLABLE_URL)
     def get_photo_url(self, entry: Entry) -> str | None:
-        return _absolute(self.context.get("request"), entry.photo)
+        return _absolute(self.context.get("request"), entry, "photo")
 
     @extend_schema_field(NULLABLE_URL)
     def get_thumbnail_url(self, entry: Entry) -> str | None:

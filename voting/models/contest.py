@@ -7,6 +7,8 @@ from django.db.models import Q
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
+from core.storage import private_storage
+
 
 class Entry(models.Model):
     class Status(models.TextChoices):
@@ -27,12 +29,22 @@ class Entry(models.Model):
     name = models.CharField(_("name"), max_length=60)
     student_id = models.CharField(_("student id"), max_length=32, blank=True)
     caption = models.CharField(_("caption"), max_length=280, blank=True)
-    photo = models.ImageField(_("photo"), upload_to="entries/%Y/%m/", blank=True)
+    # Every file of an entry is private; while it is approved, a copy of each is public
+    # under the same name (voting/services/entry_files.py, docs/files.md).
+    photo = models.ImageField(
+        _("photo"), upload_to="entries/%Y/%m/", blank=True, storage=private_storage
+    )
     # Derivatives of the photo, drawn by a Celery task (voting/services/photos.py): the
     # list-size thumbnail and the detail-size preview, both JPEG without metadata.
-    thumbnail = models.ImageField(_("thumbnail"), upload_to="entries/thumbs/", blank=True)
-    preview = models.ImageField(_("detail image"), upload_to="entries/previews/", blank=True)
-    poster = models.ImageField(_("share poster"), upload_to="entries/posters/", blank=True)
+    thumbnail = models.ImageField(
+        _("thumbnail"), upload_to="entries/thumbs/", blank=True, storage=private_storage
+    )
+    preview = models.ImageField(
+        _("detail image"), upload_to="entries/previews/", blank=True, storage=private_storage
+    )
+    poster = models.ImageField(
+        _("share poster"), upload_to="entries/posters/", blank=True, storage=private_storage
+    )
     status = models.CharField(
         _("moderation status"), max_length=12, choices=Status.choices, default=Status.PENDING
     )

@@ -17,6 +17,7 @@ from core.images import photo_ingest
 from voting import errors
 from voting.models import Entry, Voter
 from voting.selectors.public import round_for_submission
+from voting.services.entry_files import entry_files_sync_on_commit
 from voting.services.photos import entry_media_enqueue
 
 
@@ -130,6 +131,8 @@ def entry_create(*, entry: Entry) -> Entry:
                 entry_media_enqueue(
                     entry_ids=[entry.pk], poster=entry.status == Entry.Status.APPROVED
                 )
+                if entry.status == Entry.Status.APPROVED:
+                    entry_files_sync_on_commit(entry_ids=[entry.pk])
         except IntegrityError:
             if not Entry.objects.filter(share_code=entry.share_code).exists():
                 raise
@@ -154,6 +157,8 @@ def entry_moderate(*, entry_ids: Iterable[int], status: str) -> int:
         Entry.objects.filter(pk__in=changed).update(status=status)
         if status == Entry.Status.APPROVED:
             entry_media_enqueue(entry_ids=changed, poster=True)
+        # Approved: its files are copied to public storage; anything else: they leave it.
+        entry_files_sync_on_commit(entry_ids=changed)
     return len(changed)
 
 
@@ -172,7 +177,13 @@ def entry_edit_needs_moderation(*, status: str, changed: Collection[str], actor:
     )
 
 
-def entry_update(*, entry: Entry, changed: Collection[str], actor: Any) -> Entry:
+def entry_update(
+    *,
+    entry: Entry,
+    changed: Collection[str],
+    actor: Any,
+    previous_files: Collection[str] = (),
+) -> Entry:
     """Save an edited entry (the admin form's instance; ``changed`` its changed fields).
 
     An approved entry that an intern edits where it shows (photo, name, caption, ...)
@@ -201,15 +212,21 @@ def entry_update(*, entry: Entry, changed: Collection[str], actor: Any) -> Entry
                 data={"changed": sorted(SHOWN_FIELDS & changed)},
             )
         entry.save()
-        entry_media_after_edit(entry=entry, changed=changed)
+        entry_media_after_edit(entry=entry, changed=changed, previous_files=previous_files)
     return entry
 
 
-def entry_media_after_edit(*, entry: Entry, changed: Collection[str]) -> None:
+def entry_media_after_edit(
+    *, entry: Entry, changed: Collection[str], previous_files: Collection[str] = ()
+) -> None:
     """After an admin edit: thumbnails for a new photo, and a new share poster when an
-    approved entry's photo, name or status changed (each once this commits)."""
+    approved entry's photo, name or status changed (each once this commits); public
+    copies follow the status, and files the entry no longer uses (``previous_files``)
+    leave the public storage."""
     poster = entry.status == Entry.Status.APPROVED and bool(
         {"photo", "name", "status", "campaign"} & set(changed)
     )
     if "photo" in changed or poster:
         entry_media_enqueue(entry_ids=[entry.pk], poster=poster)
+    if entry.status == Entry.Status.APPROVED or "status" in changed or previous_files:
+        entry_files_sync_on_commit(entry_ids=[entry.pk], stale=previous_files)

@@ -36,6 +36,11 @@ from core.posters import POSTER_VERSION, poster_font, poster_render
 from core.text import single_line
 from voting import errors
 from voting.models import Entry
+from voting.services.entry_files import (
+    entry_files_publish,
+    entry_files_sync_on_commit,
+    entry_files_unpublish,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -88,9 +93,17 @@ def _store(storage, name: str, content: ContentFile) -> str:
 
 
 def _delete_after_commit(storage, names: Iterable[str]) -> None:
+    """Delete files no row points at any more, and their public copies."""
     names = [n for n in names if n]
+
+    def delete() -> None:
+        for name in names:
+            if storage.exists(name):
+                storage.delete(name)
+        entry_files_unpublish(names)
+
     if names:
-        transaction.on_commit(lambda: [storage.delete(n) for n in names if storage.exists(n)])
+        transaction.on_commit(delete)
 
 
 def entry_derivatives_generate(*, entry_id: int) -> list[str]:
@@ -99,7 +112,7 @@ def entry_derivatives_generate(*, entry_id: int) -> list[str]:
     Idempotent. The row is updated only if its photo is still the one the thumbnails
     were drawn from (a conditional UPDATE: the admin may replace the photo meanwhile).
     """
-    entry = Entry.objects.filter(pk=entry_id).only("id", "photo", *DERIVATIVES).first()
+    entry = Entry.objects.filter(pk=entry_id).only("id", "photo", "status", *DERIVATIVES).first()
     if entry is None:
         logger.info("entry_derivatives_generate: entry %s is gone", entry_id)
         return []
@@ -131,8 +144,13 @@ def entry_derivatives_generate(*, entry_id: int) -> list[str]:
             _store(
                 storage, name, derivative_render(source, side=side, name=posixpath.basename(name))
             )
+    if entry.status == Entry.Status.APPROVED:
+        # Public before the row names them: a reader never gets a link to nothing. If
+        # the entry was rejected meanwhile, the sync below takes them back.
+        entry_files_publish(written.values())
     with transaction.atomic():
         updated = Entry.objects.filter(pk=entry_id, photo=entry.photo.name).update(**written)
+        entry_files_sync_on_commit(entry_ids=[entry_id])
         if updated:
             _delete_after_commit(
                 storage,
@@ -219,8 +237,10 @@ def entry_poster_generate(*, entry_id: int, force: bool = False) -> str | None:
 
 
 def _poster_point(entry: Entry, name: str) -> None:
+    entry_files_publish([name])  # the entry is approved (checked by the caller)
     with transaction.atomic():
         Entry.objects.filter(pk=entry.pk).update(poster=name)
+        entry_files_sync_on_commit(entry_ids=[entry.pk])
         if entry.poster.name and entry.poster.name != name:
             _delete_after_commit(entry.poster.storage, [entry.poster.name])
 

@@ -23,8 +23,9 @@ def post(client, data: bytes, name: str, language: str = "en"):
 
 
 def media_files(settings) -> list:
-    root = settings.MEDIA_ROOT
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+    """Every stored file, public or private."""
+    roots = [settings.MEDIA_ROOT, settings.PRIVATE_MEDIA_ROOT]
+    return [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
 
 
 @pytest.mark.parametrize(

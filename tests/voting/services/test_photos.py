@@ -224,6 +224,7 @@ def test_the_check_is_scheduled_in_beat():
 def test_thumbnails_are_drawn_by_a_real_worker_after_commit(celery_worker, settings):
     # The worker's media folder is the test settings' one, not api_env's temporary one.
     settings.MEDIA_ROOT = test_settings.MEDIA_ROOT
+    settings.PRIVATE_MEDIA_ROOT = test_settings.PRIVATE_MEDIA_ROOT
     campaign = CampaignFactory(slug="best-runner")
     photo = io.BytesIO(corpus.encode(corpus.halves((900, 600)), "JPEG"))
     entry = entry_submit(voter=VoterFactory(), campaign=campaign, name="李雷", photo=photo)
