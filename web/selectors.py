@@ -10,16 +10,13 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Round
 from voting.models import Entry, LeaderboardSnapshot, Vote
-from voting.services.photos import derivative_name
+from voting.services.entry_files import entry_image_url
 
 
 def image_url(entry: Entry, field: str) -> str | None:
-    """The URL of a thumbnail that matches the photo, else the photo's (the API's rule:
-    never a link to a file not drawn yet)."""
-    image = getattr(entry, field)
-    if image and image.name == derivative_name(entry, field):
-        return image.url
-    return entry.photo.url if entry.photo else None
+    """The public URL of the entry's image at the size a page shows (None while it has
+    no public copy: only approved entries' files are public)."""
+    return entry_image_url(entry, field)
 
 
 def entry_votes_for_viewer(*, entry: Entry, voter_id: int | None) -> int:

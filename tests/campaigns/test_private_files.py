@@ -103,7 +103,7 @@ def test_previews_and_import_jobs_are_private_with_unguessable_names(
     ambassador_client, school_a, settings
 ):
     settings.IMPORT_ASYNC_ROW_THRESHOLD = 2
-    preview = upload(ambassador_client, xlsx(ambassador_rows(5)), school_a)
+    preview = upload(ambassador_client, xlsx(ambassador_rows(5, pay=False)), school_a)
     stash = preview.context["confirm_form"]["import_file_name"].value()
     assert (Path(settings.PRIVATE_MEDIA_ROOT) / "django-import-export" / stash).is_file()
     from tests.campaigns.rosters.test_admin import CONFIRM_URL, confirm_data
@@ -372,8 +372,8 @@ def test_the_migrations_move_existing_files_out_of_the_public_folder(settings, s
     ):
         _put(media, name)
 
-    campaigns_move = importlib.import_module("campaigns.migrations.0005_move_private_files")
-    voting_move = importlib.import_module("voting.migrations.0010_move_entry_files_to_private")
+    campaigns_move = importlib.import_module("campaigns.migrations.0007_move_private_files")
+    voting_move = importlib.import_module("voting.migrations.0012_move_entry_files_to_private")
     for _ in range(2):  # a re-run changes nothing
         campaigns_move.to_private(apps, None)
         voting_move.to_private(apps, None)

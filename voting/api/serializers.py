@@ -16,8 +16,7 @@ from campaigns.models import Campaign, Prize, Round, School
 from core.phones import InvalidPhone, phone_normalize
 from core.text import validate_single_line, validate_text_block
 from voting.models import Entry, Vote, Voter
-from voting.services.entry_files import entry_public_url
-from voting.services.photos import derivative_name
+from voting.services.entry_files import entry_image_url, entry_public_url
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
 
@@ -214,12 +213,8 @@ def _absolute(request, entry: Entry, field: str) -> str | None:
 
 
 def _derivative_url(request, entry: Entry, field: str) -> str | None:
-    """A thumbnail's URL when it matches the photo, else the photo's: never a link to a
-    file not drawn yet (the view asks for it again)."""
-    image = getattr(entry, field)
-    if image and image.name == derivative_name(entry, field):
-        return _absolute(request, entry, field)
-    return _absolute(request, entry, "photo")
+    url = entry_image_url(entry, field)
+    return request.build_absolute_uri(url) if request is not None and url else url
 
 
 class EntrySerializer(serializers.ModelSerializer):

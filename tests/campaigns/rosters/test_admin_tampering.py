@@ -29,7 +29,7 @@ TAMPERED_NAMES = [
 @pytest.mark.parametrize("name", TAMPERED_NAMES)
 @pytest.mark.parametrize("url", [CONFIRM_URL, REPORT_URL])
 def test_tampered_import_file_name_is_a_form_error(ambassador_client, school_a, name, url):
-    preview = upload(ambassador_client, xlsx(ambassador_rows(2)), school_a)
+    preview = upload(ambassador_client, xlsx(ambassador_rows(2, pay=False)), school_a)
     data = {**confirm_data(preview), "import_file_name": name}
     before = roster_snapshot()
     response = ambassador_client.post(url, data)
@@ -66,7 +66,7 @@ def test_tampered_photos_file_name_is_a_form_error(
 
 
 def test_the_untampered_confirm_still_imports(ambassador_client, school_a):
-    preview = upload(ambassador_client, xlsx(ambassador_rows(2)), school_a)
+    preview = upload(ambassador_client, xlsx(ambassador_rows(2, pay=False)), school_a)
     response = ambassador_client.post(CONFIRM_URL, confirm_data(preview))
     assert response.status_code == 302
     assert Ambassador.objects.filter(school=school_a).count() == 3

@@ -41,7 +41,7 @@ def test_a_big_preview_is_a_job_then_confirmed_into_an_import(
     settings.IMPORT_ASYNC_PREVIEW_ROW_THRESHOLD = 10
     before = roster_snapshot()
     with django_capture_on_commit_callbacks() as callbacks:
-        response = upload(ambassador_client, xlsx(ambassador_rows(25)), school_a)
+        response = upload(ambassador_client, xlsx(ambassador_rows(25, pay=False)), school_a)
     job = ImportJob.objects.get()
     assert response.status_code == 302 and response.url == job_page(job)
     assert tasks_of(callbacks) == ["campaigns.tasks.import_preview_run"]
@@ -74,7 +74,7 @@ def test_a_big_preview_is_a_job_then_confirmed_into_an_import(
 
 def test_a_big_preview_with_bad_rows_fails_with_its_report(ambassador_client, school_a, settings):
     settings.IMPORT_ASYNC_PREVIEW_ROW_THRESHOLD = 3
-    rows = ambassador_rows(5)
+    rows = ambassador_rows(5, pay=False)
     rows[3][2] = "not a phone"
     upload(ambassador_client, csv_bytes(rows), school_a, name="team.csv")
     job = import_preview_job_execute(job_id=ImportJob.objects.get().pk)
@@ -89,7 +89,7 @@ def test_a_big_preview_with_bad_rows_fails_with_its_report(ambassador_client, sc
 
 def test_a_preview_job_is_never_imported_unconfirmed(ambassador_client, school_a, settings):
     settings.IMPORT_ASYNC_PREVIEW_ROW_THRESHOLD = 3
-    upload(ambassador_client, xlsx(ambassador_rows(5)), school_a)
+    upload(ambassador_client, xlsx(ambassador_rows(5, pay=False)), school_a)
     job = ImportJob.objects.get()
     before = roster_snapshot()
     # A stray import task for a preview (a replayed message) does nothing.
@@ -101,7 +101,7 @@ def test_a_preview_job_is_never_imported_unconfirmed(ambassador_client, school_a
 
 def test_only_the_starter_or_staff_confirm(ambassador_client, school_a, school_b, settings):
     settings.IMPORT_ASYNC_PREVIEW_ROW_THRESHOLD = 3
-    upload(ambassador_client, xlsx(ambassador_rows(5)), school_a)
+    upload(ambassador_client, xlsx(ambassador_rows(5, pay=False)), school_a)
     job = import_preview_job_execute(job_id=ImportJob.objects.get().pk)
 
     colleague = UserFactory(username="intern-a2", role="ambassador")
@@ -148,7 +148,7 @@ def test_a_big_photo_zip_is_previewed_in_the_background_and_kept_for_the_import(
 
 
 def test_a_small_preview_stays_in_the_request(ambassador_client, school_a):
-    response = upload(ambassador_client, xlsx(ambassador_rows(3)), school_a)
+    response = upload(ambassador_client, xlsx(ambassador_rows(3, pay=False)), school_a)
     assert response.status_code == 200 and "confirm_form" in response.context
     assert not ImportJob.objects.exists()
     assert IMPORT_URL
