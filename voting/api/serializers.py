@@ -20,7 +20,7 @@ from voting.services.photos import derivative_name
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
 
 # --------------------------------------------------------------------------------------
-# Errors (for the schema; the exception handler builds them)
+# Errors (for the schema: voting/api/schema.py builds each operation's envelope)
 
 
 @extend_schema_field(
@@ -34,24 +34,27 @@ class FieldErrorsField(serializers.DictField):
     the same way, e.g. ``{"events": {"0": ["This field may not be null."]}}``."""
 
 
-class ErrorBodySerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Stable machine-readable code, e.g. `not_found`.")
-    message = serializers.CharField(help_text="Human-readable explanation.")
-    fields = FieldErrorsField(
-        required=False,
-        help_text="For `invalid`: the offending fields and what is wrong with each: a list "
-        "of messages, or for nested input an object keyed by index or sub-field.",
-    )
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = ErrorBodySerializer()
-
-
 # --------------------------------------------------------------------------------------
 # Sign-in
 
 
+# A separator as core/phones.py removes them: whitespace, dashes, dots, parentheses.
+_SEP = r"[\s().\u2010-\u2015-]*"
+# What phone_normalize can accept, for clients to check before sending: an optional "+"
+# (or full-width "＋"), then 11 to 15 digits (ASCII or full-width), separators anywhere.
+# Whether it is a Chinese mobile number (+86, 1[3-9]...) the server still decides.
+PHONE_PATTERN = rf"^{_SEP}(?:[+\uff0b]{_SEP})?(?:[0-9\uff10-\uff19]{_SEP}){{11,15}}$"
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 40,
+        "pattern": PHONE_PATTERN,
+        "example": "13800138000",
+    }
+)
 class PhoneField(serializers.CharField):
     """A Chinese mobile number in any usual spelling, validated to E.164."""
 
@@ -101,7 +104,6 @@ class VerifySerializer(serializers.Serializer):
         max_length=32,
         required=False,
         allow_blank=True,
-        default="",
         help_text="An entry share code or an ambassador referral code (new voters only).",
     )
 
@@ -283,7 +285,7 @@ class EntrySerializer(serializers.ModelSerializer):
 
 class EntrySubmitSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=60)
-    caption = serializers.CharField(max_length=280, required=False, allow_blank=True, default="")
+    caption = serializers.CharField(max_length=280, required=False, allow_blank=True)
     # Every check of the file, emptiness included, is the photo service's: `invalid_image`.
     photo = serializers.FileField(help_text="JPEG, PNG or WebP.", allow_empty_file=True)
 
