@@ -38,12 +38,23 @@ class FieldErrorsField(serializers.DictField):
 # Sign-in
 
 
-# A separator as core/phones.py removes them: whitespace, dashes, dots, parentheses.
+# What phone_normalize accepts, for clients to check before sending (core/phones.py): an
+# optional "+86", "0086" or "86", then a mainland mobile number, 1[3-9] and 9 digits;
+# ASCII or full-width digits and "+", separators anywhere (whitespace, dashes, dots,
+# parentheses). The server decides the rest (e.g. "+" must be "+86").
 _SEP = r"[\s().\u2010-\u2015-]*"
-# What phone_normalize can accept, for clients to check before sending: an optional "+"
-# (or full-width "＋"), then 11 to 15 digits (ASCII or full-width), separators anywhere.
-# Whether it is a Chinese mobile number (+86, 1[3-9]...) the server still decides.
-PHONE_PATTERN = rf"^{_SEP}(?:[+\uff0b]{_SEP})?(?:[0-9\uff10-\uff19]{_SEP}){{11,15}}$"
+
+
+def _digit(digits: str) -> str:
+    """``"3-9"`` → ``[3-9\\uff13-\\uff19]`` (ASCII and full-width), then separators."""
+    full_width = re.sub(r"\d", lambda m: f"\\u{0xFF10 + int(m[0]):04x}", digits)
+    return f"[{digits}{full_width}]{_SEP}"
+
+
+PHONE_PATTERN = (
+    rf"^{_SEP}(?:[+\uff0b]{_SEP})?(?:(?:{_digit('0')}{_digit('0')})?{_digit('8')}{_digit('6')})?"
+    rf"{_digit('1')}{_digit('3-9')}(?:{_digit('0-9')}){{9}}$"
+)
 
 
 @extend_schema_field(

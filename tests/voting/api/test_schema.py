@@ -396,9 +396,51 @@ def test_the_phone_pattern_admits_every_spelling_the_server_accepts(schema, phon
     assert re.search(PHONE_PATTERN, phone)
 
 
-@pytest.mark.parametrize("phone", ["", "12345", "phone", "138001380000000000", "1380013800a"])
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "",
+        "12345",
+        "phone",
+        "138001380000000000",
+        "1380013800a",
+        "12345678901",  # not 1[3-9]
+        "23800138000",
+        "+1 202 555 0123",
+        "0013800138000",
+    ],
+)
 def test_the_phone_pattern_refuses_what_is_no_phone(phone):
+    from core.phones import InvalidPhone, phone_normalize
+
     assert not re.search(PHONE_PATTERN, phone)
+    with pytest.raises(InvalidPhone):
+        phone_normalize(phone)
+
+
+def test_every_phone_the_server_accepts_matches_the_pattern():
+    # Random spellings of random numbers (seeded): whatever phone_normalize accepts, a
+    # client checking the pattern first must not refuse.
+    import random
+
+    from core.phones import InvalidPhone, phone_normalize
+
+    rng = random.Random(18)
+    pieces = ["+", "＋", "86", "0086", " ", "-", ".", "(", ")", "\u00a0", "\u2014"]
+    accepted = 0
+    for _ in range(3000):
+        digits = rng.choice(["1", "2"]) + "".join(rng.choice("0123456789") for _ in range(10))
+        text = "".join(chr(0xFF10 + int(c)) if rng.random() < 0.2 else c for c in digits)
+        for _ in range(rng.randrange(4)):
+            at = rng.randrange(len(text) + 1)
+            text = text[:at] + rng.choice(pieces) + text[at:]
+        try:
+            phone_normalize(text)
+        except InvalidPhone:
+            continue
+        accepted += 1
+        assert re.search(PHONE_PATTERN, text), text
+    assert accepted > 500
 
 
 def test_response_headers_are_declared(schema):
