@@ -55,9 +55,13 @@ def _invalid(exc: exceptions.ValidationError) -> tuple[DomainError, dict]:
 
 def api_error(exc) -> tuple[DomainError, dict, dict]:
     """``exc`` → (the error with its code, status and message, extra members of the
-    ``error`` object, response headers). Unknown exceptions are a logged ``server_error``."""
+    ``error`` object, response headers). Unknown exceptions are a logged ``server_error``.
+
+    A domain error may carry more members for its ``error`` object in ``extra`` (a dict
+    set on the instance; the view documents them with ``@raises(..., extra_fields=)``).
+    """
     if isinstance(exc, DomainError):
-        return exc, {}, {}
+        return exc, dict(getattr(exc, "extra", None) or {}), {}
     if isinstance(exc, exceptions.ParseError):
         # A body that does not parse (JSONParser below): name the body, not the fields
         # an empty body would lack.

@@ -349,3 +349,17 @@ def test_format_in_the_query_is_no_reason_to_refuse(api, campaign):
     assert api.get("/api/schema/?format=json")["Content-Type"].startswith(
         "application/vnd.oai.openapi+json"
     )
+
+
+def test_a_domain_error_can_carry_more_members_of_its_error_object():
+    # e.g. a challenge to answer; the view documents them with @raises(extra_fields=...).
+    from core.errors import DomainError
+
+    class Challenged(DomainError):
+        code, status = "challenged", 403
+
+    exc = Challenged("Answer the challenge.")
+    exc.extra = {"challenge": {"id": "c1", "image_url": "https://example.cn/c1.png"}}
+    error, extra, headers = api_error(exc)
+    assert (error.code, error.status, headers) == ("challenged", 403, {})
+    assert extra == {"challenge": {"id": "c1", "image_url": "https://example.cn/c1.png"}}

@@ -489,3 +489,21 @@ def test_the_schema_is_the_same_in_both_languages(api):
         return response
 
     assert structure("en") == structure("zh-hans")
+
+
+def test_an_operation_can_document_more_members_of_its_error_object():
+    # For a code that sends more than code and message (@raises(extra_fields=...)).
+    from rest_framework import serializers
+
+    from voting.api.schema import error_envelope
+
+    envelope = error_envelope(
+        "probe_challenge", ["challenged", "invalid"], {"challenge": serializers.DictField()}
+    )
+    assert envelope is error_envelope(  # one class per operation: one component
+        "probe_challenge", ["invalid", "challenged"], {"challenge": serializers.DictField()}
+    )
+    body = envelope().fields["error"]
+    assert set(body.fields) == {"code", "message", "fields", "challenge"}
+    assert set(body.optional_output_fields) == {"fields", "challenge"}
+    assert type(body).__name__ == "ProbeChallengeErrorSerializer"
