@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.negotiation import DefaultContentNegotiation
 
 from campaigns.views import private_file
 from web.urls import share_urlpatterns
@@ -11,7 +12,12 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("voting.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # DRF's own negotiation: /api/schema/?format=json (the API's ignores ?format=).
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(content_negotiation_class=DefaultContentNegotiation),
+        name="schema",
+    ),
     # The split view serves Swagger UI's set-up script as a file of its own: the
     # Content-Security-Policy runs no inline script (config/settings/base.py).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -25,7 +25,10 @@ from django.utils.translation import gettext_lazy
 # included), dashes, dots, parentheses and "+". Anything else (letters, an
 # extension, other scripts' digits) is refused before the library, which would accept
 # "ext." suffixes and Arabic-Indic digits that our users never type.
-_ALLOWED = re.compile(r"[+\d\s\-.()\u2010-\u2015]+")
+# One "+" at most, only in front (the API schema's phone pattern says the same).
+_ALLOWED = re.compile(r"[\s\-.()]*\+?[\d\s\-.()]+")
+# The dashes of other keyboards (hyphen, en and em dash, ...), which NFKC keeps.
+_DASHES = str.maketrans(dict.fromkeys(range(0x2010, 0x2016), "-"))
 _MAX_INPUT = 40
 _MOBILE_TYPES = {
     phonenumbers.PhoneNumberType.MOBILE,
@@ -48,7 +51,7 @@ def phone_normalize(raw: object) -> str:
     if not isinstance(raw, str) or not raw.strip() or len(raw) > _MAX_INPUT:
         raise InvalidPhone(_("Enter a Chinese mobile phone number."))
     # NFKC folds full-width digits and "＋" into ASCII.
-    text = unicodedata.normalize("NFKC", raw).strip()
+    text = unicodedata.normalize("NFKC", raw).translate(_DASHES).strip()
     if not text.isascii() or not _ALLOWED.fullmatch(text):
         raise InvalidPhone(_("Enter a Chinese mobile phone number."))
     try:

@@ -219,8 +219,16 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # --- REST framework ---------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Error enums per operation, required output fields, no [{}] security
+    # (voting/api/schema.py; docs/api.md).
+    "DEFAULT_SCHEMA_CLASS": "voting.api.schema.ApiAutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON bodies only (entry submission declares multipart itself): DRF's default adds
+    # form and multipart, which the schema then offers and generated clients send.
+    "DEFAULT_PARSER_CLASSES": ["voting.api.support.JSONParser"],
+    # Accept chooses, not ?format= (one representation per endpoint; the schema view
+    # keeps ?format=json).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "voting.api.support.ContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "voting.api.support.Pagination",
     "PAGE_SIZE": 20,
     # Voters and the app backend send bearer tokens; no session auth, so no CSRF gap.
@@ -255,6 +263,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "voting.api.schema.postprocess_error_codes",  # the ErrorCode component
+    ],
     "ENUM_NAME_OVERRIDES": {
         "CampaignStatusEnum": "campaigns.models.Campaign.Status",
         "EntryStatusEnum": "voting.models.Entry.Status",

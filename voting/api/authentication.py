@@ -10,6 +10,7 @@ kind an endpoint accepts is its ``authentication_classes``.
 from dataclasses import dataclass
 from functools import cached_property
 
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -40,7 +41,7 @@ class VoterPrincipal:
         try:
             return Voter.objects.get(pk=self.identity.voter_id)
         except Voter.DoesNotExist:  # deleted by staff (tokens and all) since authenticating
-            raise exceptions.AuthenticationFailed("Invalid or revoked token.") from None
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked token.")) from None
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,11 @@ def _bearer(request) -> str | None:
     if not header or header[0].lower() != b"bearer":
         return None
     if len(header) != 2 or len(header[1]) > 200:
-        raise exceptions.AuthenticationFailed("Malformed Authorization header.")
+        raise exceptions.AuthenticationFailed(_("Malformed Authorization header."))
     try:
         return header[1].decode("ascii")
     except UnicodeDecodeError as exc:
-        raise exceptions.AuthenticationFailed("Malformed Authorization header.") from exc
+        raise exceptions.AuthenticationFailed(_("Malformed Authorization header.")) from exc
 
 
 class VoterTokenAuthentication(BaseAuthentication):
@@ -77,7 +78,7 @@ class VoterTokenAuthentication(BaseAuthentication):
             return None
         found = voter_token_authenticate(token=token)
         if found is None:
-            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         return VoterPrincipal(found), found
 
     def authenticate_header(self, request) -> str:
@@ -94,7 +95,7 @@ class ServiceTokenAuthentication(BaseAuthentication):
             return None
         found = service_token_authenticate(token=token)
         if found is None:
-            raise exceptions.AuthenticationFailed("Invalid service token.")
+            raise exceptions.AuthenticationFailed(_("Invalid service token."))
         return ServicePrincipal(service=found), found
 
     def authenticate_header(self, request) -> str:

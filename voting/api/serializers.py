@@ -21,7 +21,7 @@ from voting.services.entry_files import entry_image_url, entry_public_url
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,60}")
 
 # --------------------------------------------------------------------------------------
-# Errors (for the schema; the exception handler builds them)
+# Errors (for the schema: voting/api/schema.py builds each operation's envelope)
 
 
 @extend_schema_field(
@@ -35,24 +35,38 @@ class FieldErrorsField(serializers.DictField):
     the same way, e.g. ``{"events": {"0": ["This field may not be null."]}}``."""
 
 
-class ErrorBodySerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Stable machine-readable code, e.g. `not_found`.")
-    message = serializers.CharField(help_text="Human-readable explanation.")
-    fields = FieldErrorsField(
-        required=False,
-        help_text="For `invalid`: the offending fields and what is wrong with each: a list "
-        "of messages, or for nested input an object keyed by index or sub-field.",
-    )
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = ErrorBodySerializer()
-
-
 # --------------------------------------------------------------------------------------
 # Sign-in
 
 
+# What phone_normalize accepts, for clients to check before sending (core/phones.py): an
+# optional "+86", "0086" or "86", then a mainland mobile number, 1[3-9] and 9 digits;
+# ASCII or full-width digits and "+", separators anywhere (whitespace, dashes, dots,
+# parentheses). The server decides the rest (e.g. "+" must be "+86").
+_SEP = r"[\s().\u2010-\u2015-]*"
+
+
+def _digit(digits: str) -> str:
+    """``"3-9"`` → ``[3-9\\uff13-\\uff19]`` (ASCII and full-width), then separators."""
+    full_width = re.sub(r"\d", lambda m: f"\\u{0xFF10 + int(m[0]):04x}", digits)
+    return f"[{digits}{full_width}]{_SEP}"
+
+
+PHONE_PATTERN = (
+    rf"^{_SEP}(?:[+\uff0b]{_SEP})?(?:(?:{_digit('0')}{_digit('0')})?{_digit('8')}{_digit('6')})?"
+    rf"{_digit('1')}{_digit('3-9')}(?:{_digit('0-9')}){{9}}$"
+)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 40,
+        "pattern": PHONE_PATTERN,
+        "example": "13800138000",
+    }
+)
 class PhoneField(serializers.CharField):
     """A Chinese mobile number in any usual spelling, validated to E.164."""
 
@@ -102,7 +116,6 @@ class VerifySerializer(serializers.Serializer):
         max_length=32,
         required=False,
         allow_blank=True,
-        default="",
         help_text="An entry share code or an ambassador referral code (new voters only).",
     )
 
@@ -286,7 +299,6 @@ class EntrySubmitSerializer(serializers.Serializer):
         max_length=280,
         required=False,
         allow_blank=True,
-        default="",
         validators=[validate_text_block],
     )
     # Every check of the file, emptiness included, is the photo service's: `invalid_image`.

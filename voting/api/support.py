@@ -1,7 +1,9 @@
-"""Plumbing shared by the API views: the error envelope, pagination, and what a request
-says about its sender (client IP behind proxies, device id, anonymous visitor id)."""
+"""Plumbing shared by the API views: the error envelope, parsing and content negotiation,
+pagination, and what a request says about its sender (client IP behind proxies, device
+id, anonymous visitor id)."""
 
 import ipaddress
+import json
 import logging
 import re
 import uuid
@@ -10,28 +12,22 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import DatabaseError
 from django.http import Http404, JsonResponse
+from django.utils.http import parse_header_parameters
 from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found as django_page_not_found
-from rest_framework import exceptions, pagination
+from rest_framework import exceptions, negotiation, pagination, parsers
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.utils.mediatypes import media_type_matches
 
-from core.errors import DomainError
+from core.errors import DomainError, NotFound
+from voting.api import errors as api_errors
 
 logger = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------------------
-# Errors: every failure answers {"error": {"code", "message"}} (docs/contract.md "REST API v1").
-
-
-def _error(code: str, message: str, status: int, **extra) -> Response:
-    return Response({"error": {"code": code, "message": message, **extra}}, status=status)
-
-
-def _field_names(detail) -> list[str]:
-    if isinstance(detail, dict):
-        return [str(name) for name in detail]
-    return ["non_field_errors"]
+# Errors: every failure answers {"error": {"code", "message"}} (docs/api.md), the message
+# in the request's language (LocaleMiddleware: Accept-Language, zh-hans or English).
 
 
 def _plain(detail):
@@ -43,59 +39,94 @@ def _plain(detail):
     return str(detail)
 
 
-def exception_handler(exc, context) -> Response:
-    """The one exception handler of the API (settings REST_FRAMEWORK.EXCEPTION_HANDLER).
+def _invalid(exc: exceptions.ValidationError) -> tuple[DomainError, dict]:
+    detail = exc.detail
+    if not isinstance(detail, dict):
+        detail = {api_settings.NON_FIELD_ERRORS_KEY: detail}
+    fields = _plain(detail)
+    names = list(fields)
+    only = fields.get(api_settings.NON_FIELD_ERRORS_KEY)
+    if names == [api_settings.NON_FIELD_ERRORS_KEY] and isinstance(only, list) and only:
+        # E.g. a JSON body that is a list: DRF's own sentence says it best.
+        message = str(only[0])
+    else:
+        message = _("Invalid input: %(fields)s.") % {"fields": ", ".join(names)}
+    return api_errors.InvalidInput(message), {"fields": fields}
 
-    Maps domain errors to their code and status, DRF's errors to the contract's codes,
-    and anything unexpected to a logged 500 in the same envelope (tests treat any 500 as
-    a bug; the envelope is for clients should one slip through).
+
+def api_error(exc) -> tuple[DomainError, dict, dict]:
+    """``exc`` → (the error with its code, status and message, extra members of the
+    ``error`` object, response headers). Unknown exceptions are a logged ``server_error``.
+
+    A domain error may carry more members for its ``error`` object in ``extra`` (a dict
+    set on the instance; the view documents them with ``@raises(..., extra_fields=)``).
     """
     if isinstance(exc, DomainError):
-        return _error(exc.code, exc.message, exc.status)
+        return exc, dict(getattr(exc, "extra", None) or {}), {}
     if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
         # Django refuses to read a body past DATA_UPLOAD_MAX_MEMORY_SIZE (or with too many
         # fields or files) when the parser first touches it: malformed input, not a bug.
         # https://docs.djangoproject.com/en/5.2/ref/settings/#data-upload-max-memory-size
-        return _error("invalid", _("The request is too large."), 400, fields={})
-    if isinstance(exc, exceptions.ValidationError | exceptions.ParseError):
-        detail = exc.detail if isinstance(exc, exceptions.ValidationError) else {}
-        fields = _field_names(detail) if detail else []
-        if fields:
-            message = "Invalid input: " + ", ".join(fields) + "."
-        else:
-            message = str(getattr(exc, "detail", "Malformed request."))
-        return _error("invalid", message, 400, fields=_plain(detail) if detail else {})
-    if isinstance(exc, exceptions.UnsupportedMediaType):
-        return _error("invalid", str(exc.detail), 400, fields={})
+        return api_errors.InvalidInput(_("The request is too large.")), {"fields": {}}, {}
+    if isinstance(exc, exceptions.ParseError):
+        # A body that does not parse (JSONParser below): name the body, not the fields
+        # an empty body would lack.
+        message = str(exc.detail)
+        return api_errors.InvalidInput(message), {"fields": {"body": [message]}}, {}
+    if isinstance(exc, exceptions.ValidationError):
+        error, extra = _invalid(exc)
+        return error, extra, {}
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-        response = _error("not_authenticated", str(exc.detail), 401)
-        response["WWW-Authenticate"] = 'Bearer realm="api"'
-        return response
+        return (
+            api_errors.NotAuthenticated(str(exc.detail)),
+            {},
+            {"WWW-Authenticate": 'Bearer realm="api"'},
+        )
     if isinstance(exc, exceptions.Throttled):
-        response = _error("throttled", "Too many requests; please slow down.", 429)
-        if exc.wait is not None:
-            response["Retry-After"] = str(int(exc.wait) + 1)
-        return response
-    if isinstance(exc, exceptions.NotFound | Http404):
-        return _error("not_found", "Not found.", 404)
-    if isinstance(exc, exceptions.PermissionDenied | DjangoPermissionDenied):
-        return _error("forbidden", "You may not do this.", 403)
-    if isinstance(exc, exceptions.APIException):
-        return _error(str(exc.default_code), str(exc.detail), exc.status_code)
+        headers = {"Retry-After": str(int(exc.wait) + 1)} if exc.wait is not None else {}
+        return api_errors.Throttled(), {}, headers
+    if isinstance(exc, exceptions.NotFound):
+        return NotFound(str(exc.detail)), {}, {}
+    if isinstance(exc, Http404):
+        return NotFound(), {}, {}
+    if isinstance(exc, exceptions.PermissionDenied):
+        return api_errors.Forbidden(str(exc.detail)), {}, {}
+    if isinstance(exc, DjangoPermissionDenied):
+        return api_errors.Forbidden(), {}, {}
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return api_errors.MethodNotAllowed(str(exc.detail)), {}, {}
+    if isinstance(exc, exceptions.NotAcceptable):
+        return api_errors.NotAcceptable(str(exc.detail)), {}, {}
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return api_errors.UnsupportedMediaType(str(exc.detail)), {}, {}
     if isinstance(exc, DatabaseError):
         # E.g. SQLite's "database is locked" past its busy timeout: nothing was written.
-        logger.exception("Database error in %s", context.get("view"))
-        response = _error("unavailable", "The service is busy; please retry.", 503)
-        response["Retry-After"] = "1"
-        return response
-    logger.exception("Unhandled error in %s", context.get("view"))
-    return _error("server_error", "Something went wrong on our side.", 500)
+        logger.exception("Database error")
+        return api_errors.Unavailable(), {}, {"Retry-After": "1"}
+    logger.exception("Unhandled error")
+    return api_errors.ServerError(), {}, {}
+
+
+def exception_handler(exc, context) -> Response:
+    """The one exception handler of the API (settings REST_FRAMEWORK.EXCEPTION_HANDLER).
+
+    Every code it answers is a class of ``voting/api/errors.py``, ``voting/errors.py``
+    or ``core/errors.py``; tests treat any 500 as a bug, the envelope is for clients
+    should one slip through.
+    """
+    error, extra, headers = api_error(exc)
+    body = {"error": {"code": error.code, "message": error.message, **extra}}
+    response = Response(body, status=error.status)
+    for name, value in headers.items():
+        response[name] = value
+    return response
 
 
 def page_not_found(request, exception=None):
     """handler404: unknown URLs under the API answer in the API's envelope."""
     if request.path.startswith(("/api/", "/s/")):
-        return JsonResponse({"error": {"code": "not_found", "message": "Not found."}}, status=404)
+        error = NotFound()
+        return JsonResponse({"error": {"code": error.code, "message": error.message}}, status=404)
     return django_page_not_found(request, exception)
 
 
@@ -104,9 +135,95 @@ def server_error(request):
     from django.views.defaults import server_error as django_server_error
 
     if request.path.startswith(("/api/", "/s/")):
-        body = {"error": {"code": "server_error", "message": "Something went wrong."}}
-        return JsonResponse(body, status=500)
+        error = api_errors.ServerError()
+        return JsonResponse({"error": {"code": error.code, "message": error.message}}, status=500)
     return django_server_error(request)
+
+
+def path_id(raw: str | int) -> int:
+    """A numeric id from the URL: the URLs take any text so that an id that cannot exist
+    is the API's ``not_found`` (also in debug mode, where Django's own 404 is a page)."""
+    text = str(raw)
+    if not (text.isascii() and text.isdigit() and len(text) <= 19):
+        raise NotFound(_("No such entry."))
+    return int(text)
+
+
+# --------------------------------------------------------------------------------------
+# Parsing and content negotiation
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's parser with a message that names the body, in the request's language."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except exceptions.ParseError as exc:
+            cause = exc.__context__
+            if isinstance(cause, json.JSONDecodeError):
+                raise exceptions.ParseError(
+                    _("The request body is not valid JSON (line %(line)d, column %(column)d).")
+                    % {"line": cause.lineno, "column": cause.colno}
+                ) from None
+            raise exceptions.ParseError(_("The request body is not valid JSON in UTF-8.")) from None
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    """DRF's parser with a message in the request's language."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except exceptions.ParseError:
+            raise exceptions.ParseError(
+                _("The request body is not valid multipart/form-data.")
+            ) from None
+
+
+def accepts(request, media_type: str) -> bool:
+    """Whether the request's Accept header admits ``media_type`` (no header: anything)."""
+    header = request.META.get("HTTP_ACCEPT", "").strip()
+    if not header:
+        return True
+    for token in header.split(",")[:64]:
+        token = token.strip()
+        if not token:
+            continue
+        value, params = parse_header_parameters(token)
+        try:
+            if float(params.get("q", "1")) <= 0:
+                continue
+        except ValueError:
+            continue
+        if "/" in value and media_type_matches(media_type, value):
+            return True
+    return False
+
+
+class _NoFormatOverride:
+    URL_FORMAT_OVERRIDE = None
+
+
+class ContentNegotiation(negotiation.DefaultContentNegotiation):
+    """DRF's negotiation of ``Accept``, without its ``?format=`` override: an unknown
+    format would be a 404 on every endpoint, and each has one representation. The schema
+    view keeps DRF's (``/api/schema/?format=json``, config/urls.py)."""
+
+    settings = _NoFormatOverride()
+
+    def get_accept_list(self, request):
+        # An empty Accept asks for nothing in particular, like none at all (as accepts()).
+        return super().get_accept_list(request) or ["*/*"]
+
+
+class FirstRendererNegotiation(ContentNegotiation):
+    """For views that send a non-JSON body themselves (the poster) and check Accept for
+    it: DRF's negotiation would refuse ``Accept: image/jpeg`` before the view runs; their
+    errors are JSON whatever the Accept."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 # --------------------------------------------------------------------------------------
@@ -114,8 +231,9 @@ def server_error(request):
 
 
 class Pagination(pagination.PageNumberPagination):
-    """``?page=N`` (and ``page_size`` up to 100). A page that is not a positive number is
-    malformed input (``invalid`` 400); a page past the end is ``not_found`` 404."""
+    """``?page=N`` or ``?page=last`` (and ``page_size`` up to 100). A page that is not a
+    positive number is malformed input (``invalid`` 400); a page past the end is
+    ``not_found`` 404."""
 
     page_size_query_param = "page_size"
     max_page_size = 100
@@ -123,11 +241,11 @@ class Pagination(pagination.PageNumberPagination):
     def get_page_number(self, request, paginator):
         raw = request.query_params.get(self.page_query_param) or 1
         if raw in self.last_page_strings:
-            return raw
+            return paginator.num_pages
         if not (isinstance(raw, int) or (raw.isascii() and raw.isdigit())) or int(raw) < 1:
-            raise exceptions.ValidationError({"page": ["A positive page number."]})
+            raise exceptions.ValidationError({"page": [_("A positive page number, or last.")]})
         if int(raw) > 10**9:
-            raise exceptions.NotFound()
+            raise exceptions.NotFound(_("Invalid page."))
         return int(raw)
 
     def get_page_size(self, request):
@@ -136,9 +254,15 @@ class Pagination(pagination.PageNumberPagination):
             return self.page_size
         if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
             raise exceptions.ValidationError(
-                {"page_size": [f"A number from 1 to {self.max_page_size}."]}
+                {"page_size": [_("A number from 1 to %(max)d.") % {"max": self.max_page_size}]}
             )
         return int(raw)
+
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        # Every page has all four keys; next and previous are null at the ends.
+        paginated["required"] = ["count", "next", "previous", "results"]
+        return paginated
 
 
 # --------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ and settings overrides take effect without re-importing this module.
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from core.phones import phone_normalize
+from core.phones import InvalidPhone, phone_normalize
 from voting.api.authentication import VoterPrincipal
 from voting.api.support import client_ip
 
@@ -37,10 +37,13 @@ class _PhoneThrottle(_Throttle):
     bucket. An invalid phone is not throttled here: validation rejects it anyway."""
 
     def get_cache_key(self, request, view):
+        # A body that does not parse raises here, before the view: DRF keeps an empty
+        # body after a failed parse, so swallowing the error would answer "phone is
+        # required" to malformed JSON.
+        data = request.data
         try:
-            data = request.data
             phone = phone_normalize(data.get("phone") if hasattr(data, "get") else None)
-        except Exception:  # InvalidPhone, or a body that does not parse
+        except InvalidPhone:
             return None
         return self._key(phone)
 

@@ -1,12 +1,11 @@
 """POST /api/v1/ingest/activity/: the app's backend reports user activity in batches."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from voting.api.authentication import IsService, ServiceTokenAuthentication
-from voting.api.serializers import ErrorSerializer
 from voting.services.traffic import MAX_EVENTS, activity_ingest
 
 
@@ -25,7 +24,7 @@ class IngestRequestSerializer(serializers.Serializer):
     )
 
 
-class IngestRequestSchema(serializers.Serializer):
+class ActivityBatchSerializer(serializers.Serializer):
     events = ActivityEventSerializer(many=True)
 
 
@@ -47,12 +46,10 @@ class ActivityIngestView(APIView):
 
     @extend_schema(
         operation_id="ingest_activity",
-        request=IngestRequestSchema,
-        responses={
-            200: IngestResultSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="invalid"),
-            401: OpenApiResponse(ErrorSerializer, description="not_authenticated"),
-        },
+        tags=["ingest"],
+        summary="Report app activity of users (service token)",
+        request=ActivityBatchSerializer,
+        responses={200: IngestResultSerializer},
         description=(
             f"Idempotent batch of at most {MAX_EVENTS} events. Sending the same events "
             "again counts them as duplicates. Bad events are listed in `rejected` by index; "

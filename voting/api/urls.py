@@ -1,8 +1,9 @@
 """URLs of the public API (docs/contract.md "REST API v1"), included under /api/v1/ by
 config/urls.py.
 
-Path parameters take any text and the selectors answer ``not_found`` for values that
-cannot exist, so that every unknown campaign, entry or code gets the JSON envelope.
+Path parameters take any text (ids too) and the views and selectors answer ``not_found``
+for values that cannot exist, so that every unknown campaign, entry or code gets the
+JSON envelope, in debug mode as well (where Django's own 404 is an HTML page).
 """
 
 from django.urls import path
@@ -24,17 +25,17 @@ urlpatterns = [
     ),
     path("campaigns/<str:slug>/entries/", views.EntryListCreateView.as_view(), name="entry-list"),
     path(
-        "campaigns/<str:slug>/entries/<int:entry_id>/",
+        "campaigns/<str:slug>/entries/<str:entry_id>/",
         views.EntryDetailView.as_view(),
         name="entry-detail",
     ),
     path(
-        "campaigns/<str:slug>/entries/<int:entry_id>/poster/",
+        "campaigns/<str:slug>/entries/<str:entry_id>/poster/",
         views.EntryPosterView.as_view(),
         name="entry-poster",
     ),
     path(
-        "campaigns/<str:slug>/entries/<int:entry_id>/votes/",
+        "campaigns/<str:slug>/entries/<str:entry_id>/votes/",
         views.VoteView.as_view(),
         name="entry-vote",
     ),

@@ -7,27 +7,39 @@ serializer. Errors are raised as ``DomainError``/DRF exceptions and shaped by
 
 from django.conf import settings
 from django.http import FileResponse, HttpResponseRedirect
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_view,
 )
 from rest_framework import generics, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.errors import NotFound
+from core.errors import InvalidImage, NotFound
+from voting import errors
 from voting.api.authentication import IsVoter, VoterTokenAuthentication
+from voting.api.errors import InvalidInput, NotAcceptable
+from voting.api.schema import (
+    DEVICE_ID,
+    ENTRY_ID,
+    PAGE_PARAMS,
+    PAGINATED,
+    ROUND_PARAM,
+    VISITOR_ID,
+    raises,
+    visitor_cookie,
+)
 from voting.api.serializers import (
     CampaignDetailSerializer,
     CampaignListSerializer,
     EntrySerializer,
     EntrySubmitSerializer,
     EntrySubmittedSerializer,
-    ErrorSerializer,
     LeaderboardSerializer,
     MeSerializer,
     MyVoteSerializer,
@@ -38,7 +50,16 @@ from voting.api.serializers import (
     VerifySerializer,
     VoteCastSerializer,
 )
-from voting.api.support import client_ip, header_text, visitor_cookie_set, visitor_id
+from voting.api.support import (
+    FirstRendererNegotiation,
+    MultiPartParser,
+    accepts,
+    client_ip,
+    header_text,
+    path_id,
+    visitor_cookie_set,
+    visitor_id,
+)
 from voting.api.throttles import (
     OtpIpThrottle,
     OtpPhoneThrottle,
@@ -66,51 +87,9 @@ from voting.services.sign_in import otp_request, otp_verify, voter_token_revoke
 from voting.services.traffic import share_click_record, visit_record
 from voting.services.votes import vote_cast_by_id
 
-# --------------------------------------------------------------------------------------
-# Schema helpers: every error response is documented with its codes.
-
-
-def errors(**by_status: str) -> dict[int, OpenApiResponse]:
-    """``errors(s409="campaign_closed, ...")`` → schema responses in the error envelope."""
-    return {
-        int(key[1:]): OpenApiResponse(ErrorSerializer, description=codes)
-        for key, codes in by_status.items()
-    }
-
-
-NOT_FOUND = "`not_found`: unknown campaign, entry or round; or a page past the end."
-INVALID = "`invalid`: malformed input; `error.fields` names the offending fields."
-UNAUTHENTICATED = "`not_authenticated`: missing, invalid or revoked bearer token."
-THROTTLED = "`throttled`: too many requests; retry after `Retry-After` seconds."
-
-DEVICE_ID = OpenApiParameter(
-    "X-Device-Id",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description="The client's device id, recorded with the vote.",
-)
-VISITOR_ID = OpenApiParameter(
-    "X-Visitor-Id",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description="Anonymous visitor id (8-64 of `A-Za-z0-9._:-`); without it the `vid` "
-    "cookie is used, and set when missing.",
-)
-# The bounds the API enforces are in the schema too, so that clients and generated tests
-# (schemathesis in CI) know which values are valid.
-PAGE_PARAMS = [
-    OpenApiParameter("page", {"type": "integer", "minimum": 1}, description="Page number, from 1."),
-    OpenApiParameter(
-        "page_size",
-        {"type": "integer", "minimum": 1, "maximum": 100},
-        description="Items per page, 1-100.",
-    ),
-]
-ROUND_PARAM = OpenApiParameter(
-    "round",
-    {"type": "integer", "minimum": 1, "maximum": 32767},
-    description="Round number (a daily topic's day).",
-)
+# Each view declares the domain errors it can raise (@raises, next to the code that
+# raises them); voting/api/schema.py adds those its configuration implies (a body, a
+# token, throttles) and documents each operation's codes as an enum.
 
 
 class _PublicView:
@@ -144,14 +123,13 @@ class OtpRequestView(APIView):
     throttle_classes = [OtpIpThrottle, OtpPhoneThrottle]
 
     @extend_schema(
+        operation_id="auth_otp_request",
         tags=["auth"],
         summary="Send a sign-in code by SMS",
         request=OtpRequestSerializer,
-        responses={
-            202: OtpSentSerializer,
-            **errors(s400=INVALID, s429=THROTTLED + " Per phone and per IP."),
-        },
+        responses={202: OtpSentSerializer},
     )
+    @raises(errors.TooManyCodes)
     def post(self, request):
         data = OtpRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -166,17 +144,13 @@ class VerifyView(APIView):
     throttle_classes = [VerifyIpThrottle, VerifyPhoneThrottle]
 
     @extend_schema(
+        operation_id="auth_verify",
         tags=["auth"],
         summary="Sign in with the code; returns a bearer token",
         request=VerifySerializer,
-        responses={
-            200: VerifiedSerializer,
-            **errors(
-                s400="`invalid_code`: wrong, expired, used or exhausted code. " + INVALID,
-                s429=THROTTLED,
-            ),
-        },
+        responses={200: VerifiedSerializer},
     )
+    @raises(errors.InvalidCode)
     def post(self, request):
         data = VerifySerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -190,10 +164,11 @@ class SignOutView(APIView):
     permission_classes = [IsVoter]
 
     @extend_schema(
+        operation_id="auth_logout",
         tags=["auth"],
         summary="Revoke the bearer token of this request",
         request=None,
-        responses={204: None, **errors(s401=UNAUTHENTICATED)},
+        responses={204: None},
     )
     def post(self, request):
         voter_token_revoke(token_id=request.user.identity.token_id)
@@ -204,12 +179,16 @@ class SignOutView(APIView):
 # Campaigns
 
 
-@extend_schema(
-    tags=["campaigns"],
-    summary="Open campaigns",
-    parameters=PAGE_PARAMS,
-    responses={200: CampaignListSerializer(many=True), **errors(s400=INVALID, s404=NOT_FOUND)},
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="campaign_list",
+        tags=["campaigns"],
+        summary="Open campaigns",
+        parameters=PAGE_PARAMS,
+        responses={200: CampaignListSerializer(many=True)},
+    )
 )
+@raises(*PAGINATED)
 class CampaignListView(_PublicView, generics.ListAPIView):
     serializer_class = CampaignListSerializer
 
@@ -219,12 +198,14 @@ class CampaignListView(_PublicView, generics.ListAPIView):
 
 class CampaignDetailView(_PublicView, APIView):
     @extend_schema(
+        operation_id="campaign_retrieve",
         tags=["campaigns"],
         summary="A campaign with its vote policy, windows, rounds and prizes",
         description="Records a visit of the anonymous visitor.",
-        parameters=[VISITOR_ID],
-        responses={200: CampaignDetailSerializer, **errors(s404=NOT_FOUND)},
+        parameters=[VISITOR_ID, visitor_cookie()],
+        responses={200: CampaignDetailSerializer},
     )
+    @raises(NotFound)
     def get(self, request, slug: str):
         campaign = campaign_get_public(slug=slug, prefetch=("rounds", "prizes"))
         response = Response(CampaignDetailSerializer(campaign).data)
@@ -233,12 +214,14 @@ class CampaignDetailView(_PublicView, APIView):
 
 class LeaderboardView(_PublicView, APIView):
     @extend_schema(
+        operation_id="campaign_leaderboard",
         tags=["campaigns"],
         summary="Latest leaderboard snapshot of a round",
         description="The current round by default (a daily topic has one per day).",
         parameters=[ROUND_PARAM],
-        responses={200: LeaderboardSerializer, **errors(s400=INVALID, s404=NOT_FOUND)},
+        responses={200: LeaderboardSerializer},
     )
+    @raises(InvalidInput, NotFound)
     def get(self, request, slug: str):
         number = _round_query(request)
         campaign = campaign_get_public(slug=slug, prefetch=("rounds",))
@@ -248,7 +231,7 @@ class LeaderboardView(_PublicView, APIView):
             else round_current(campaign=campaign)
         )
         if round_ is None:
-            raise NotFound("This campaign has no rounds.")
+            raise NotFound(_("This campaign has no rounds."))
         board = leaderboard_for_round(campaign=campaign, round_=round_)
         return Response(LeaderboardSerializer(board).data)
 
@@ -260,7 +243,7 @@ class LeaderboardView(_PublicView, APIView):
 class EntryListCreateView(generics.GenericAPIView):
     """GET: approved entries (anyone). POST: a voter submits an entry (multipart)."""
 
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]
     serializer_class = EntrySerializer
 
     def get_authenticators(self):
@@ -276,13 +259,15 @@ class EntryListCreateView(generics.GenericAPIView):
         return [SubmitVoterThrottle()] if self.request.method == "POST" else []
 
     @extend_schema(
+        operation_id="entry_list",
         tags=["entries"],
         summary="Approved entries of a campaign",
         description="Vote counts come from the latest leaderboard snapshot. "
         "Records a visit of the anonymous visitor.",
-        parameters=[ROUND_PARAM, VISITOR_ID, *PAGE_PARAMS],
-        responses={200: EntrySerializer(many=True), **errors(s400=INVALID, s404=NOT_FOUND)},
+        parameters=[ROUND_PARAM, VISITOR_ID, *PAGE_PARAMS, visitor_cookie()],
+        responses={200: EntrySerializer(many=True)},
     )
+    @raises(*PAGINATED)
     def get(self, request, slug: str):
         number = _round_query(request)
         campaign = campaign_get_public(slug=slug)
@@ -299,22 +284,15 @@ class EntryListCreateView(generics.GenericAPIView):
         return _record_visit(request, response, campaign_id=campaign.pk)
 
     @extend_schema(
+        operation_id="entry_submit",
         tags=["entries"],
         summary="Submit an entry (pending moderation)",
+        description="A `multipart/form-data` body; docs/api.md shows how to send one from "
+        "each generated client.",
         request={"multipart/form-data": EntrySubmitSerializer},
-        responses={
-            201: EntrySubmittedSerializer,
-            **errors(
-                s400="`invalid_image`: not a JPEG, PNG or WebP photo. " + INVALID,
-                s401=UNAUTHENTICATED,
-                s404=NOT_FOUND,
-                s409="`submissions_closed`: the campaign is not accepting entries now. "
-                "`submission_limit_reached`: the voter already has as many entries in "
-                "this round as allowed (`ENTRY_MAX_PER_VOTER_PER_ROUND`).",
-                s429=THROTTLED,
-            ),
-        },
+        responses={201: EntrySubmittedSerializer},
     )
+    @raises(InvalidImage, NotFound, errors.SubmissionsClosed, errors.SubmissionLimitReached)
     def post(self, request, slug: str):
         campaign = campaign_get_public(slug=slug, prefetch=("rounds",))
         data = EntrySubmitSerializer(data=request.data)
@@ -326,15 +304,17 @@ class EntryListCreateView(generics.GenericAPIView):
 
 class EntryDetailView(_PublicView, APIView):
     @extend_schema(
+        operation_id="entry_retrieve",
         tags=["entries"],
         summary="One approved entry",
         description="Records a visit of the anonymous visitor.",
-        parameters=[VISITOR_ID],
-        responses={200: EntrySerializer, **errors(s404=NOT_FOUND)},
+        parameters=[ENTRY_ID, VISITOR_ID, visitor_cookie()],
+        responses={200: EntrySerializer},
     )
-    def get(self, request, slug: str, entry_id: int):
+    @raises(NotFound)
+    def get(self, request, slug: str, entry_id: str):
         campaign = campaign_get_public(slug=slug)
-        entry = entry_get_public(campaign=campaign, entry_id=entry_id)
+        entry = entry_get_public(campaign=campaign, entry_id=path_id(entry_id))
         entry_media_requeue_stale([entry])
         counts = vote_counts_latest(campaign_id=campaign.pk, round_id=entry.round_id)
         context = {"request": request, "vote_counts": counts, "campaign_slug": campaign.slug}
@@ -343,27 +323,36 @@ class EntryDetailView(_PublicView, APIView):
 
 
 class EntryPosterView(_PublicView, APIView):
+    # The poster is the view's own JPEG; whatever the Accept, errors are JSON.
+    content_negotiation_class = FirstRendererNegotiation
+
     @extend_schema(
+        operation_id="entry_poster",
         tags=["entries"],
         summary="An approved entry's share poster",
         description="A JPEG for WeChat: the photo, the contestant's name, the campaign "
         "title and a QR code of the entry's `/s/{share_code}` link. Drawn on the first "
-        "request if it is not stored yet. `download=1` asks for it as an attachment.",
+        "request if it is not stored yet. `download=1` asks for it as an attachment. "
+        "Any `Accept` that admits `image/jpeg` (`image/*`, `*/*`, none) gets it; "
+        "another is `not_acceptable`.",
         parameters=[
+            ENTRY_ID,
             OpenApiParameter(
                 "download",
                 {"type": "integer", "enum": [0, 1]},
                 description="1: send as a file download (Content-Disposition: attachment).",
-            )
+            ),
         ],
         responses={
             (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="The poster."),
-            **errors(s404=NOT_FOUND),
         },
     )
-    def get(self, request, slug: str, entry_id: int):
+    @raises(NotFound, NotAcceptable, errors.PosterUnavailable)
+    def get(self, request, slug: str, entry_id: str):
+        if not accepts(request, "image/jpeg"):
+            raise NotAcceptable()
         campaign = campaign_get_public(slug=slug)
-        entry = entry_get_public(campaign=campaign, entry_id=entry_id)
+        entry = entry_get_public(campaign=campaign, entry_id=path_id(entry_id))
         entry.campaign = campaign
         name = entry_poster_ensure(entry)
         response = FileResponse(
@@ -381,32 +370,32 @@ class VoteView(APIView):
     authentication_classes = [VoterTokenAuthentication]
     permission_classes = [IsVoter]
     throttle_classes = [VoteVoterThrottle, VoteIpThrottle]
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
+        operation_id="vote_cast",
         tags=["entries"],
         summary="Vote for an entry",
-        description="Within the campaign's vote policy; `remaining_today` is what the "
-        "voter has left in this campaign today.",
+        description="Within the campaign's vote policy (docs/vote-policy.md); "
+        "`remaining_today` is what the voter has left in this campaign today. No body.",
         request=None,
-        parameters=[DEVICE_ID],
-        responses={
-            201: VoteCastSerializer,
-            **errors(
-                s401=UNAUTHENTICATED,
-                s403="`school_not_eligible`: only students of the campaign's school vote.",
-                s404=NOT_FOUND,
-                s409="`campaign_closed`, `entry_not_votable`, `daily_limit_reached`, "
-                "`entry_limit_reached`.",
-                s429=THROTTLED,
-            ),
-        },
+        parameters=[ENTRY_ID, DEVICE_ID],
+        responses={201: VoteCastSerializer},
     )
-    def post(self, request, slug: str, entry_id: int):
+    @raises(
+        NotFound,
+        errors.CampaignClosed,
+        errors.EntryNotVotable,
+        errors.DailyLimitReached,
+        errors.EntryLimitReached,
+        errors.SchoolNotEligible,
+        errors.VoterNotVerified,
+        errors.VoteContention,
+    )
+    def post(self, request, slug: str, entry_id: str):
         result = vote_cast_by_id(
             voter_id=request.user.pk,
             slug=slug,
-            entry_id=entry_id,
+            entry_id=path_id(entry_id),
             ip=client_ip(request),
             user_agent=header_text(request, "HTTP_USER_AGENT", 300),
             device_id=header_text(request, "HTTP_X_DEVICE_ID", 100),
@@ -424,9 +413,10 @@ class MeView(APIView):
     permission_classes = [IsVoter]
 
     @extend_schema(
+        operation_id="me_retrieve",
         tags=["me"],
         summary="The signed-in voter",
-        responses={200: MeSerializer, **errors(s401=UNAUTHENTICATED)},
+        responses={200: MeSerializer},
     )
     def get(self, request):
         voter = request.user.voter
@@ -435,15 +425,16 @@ class MeView(APIView):
         return Response(MeSerializer(voter).data)
 
 
-@extend_schema(
-    tags=["me"],
-    summary="The signed-in voter's votes, newest first",
-    parameters=PAGE_PARAMS,
-    responses={
-        200: MyVoteSerializer(many=True),
-        **errors(s400=INVALID, s401=UNAUTHENTICATED, s404=NOT_FOUND),
-    },
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="me_votes_list",
+        tags=["me"],
+        summary="The signed-in voter's votes, newest first",
+        parameters=PAGE_PARAMS,
+        responses={200: MyVoteSerializer(many=True)},
+    )
 )
+@raises(*PAGINATED)
 class MyVotesView(generics.ListAPIView):
     authentication_classes = [VoterTokenAuthentication]
     permission_classes = [IsVoter]
@@ -458,17 +449,30 @@ class MyVotesView(generics.ListAPIView):
 
 
 class ShareRedirectView(_PublicView, APIView):
+    # A redirect has no body to negotiate: any browser's Accept follows it.
+    content_negotiation_class = FirstRendererNegotiation
+
     @extend_schema(
+        operation_id="share_follow",
         tags=["entries"],
         summary="Follow an entry's share link",
         description="Records a share click, then redirects to the entry "
         "(setting SHARE_REDIRECT_URL), passing the share code as `ref` for sign-in.",
-        parameters=[VISITOR_ID],
-        responses={
-            302: OpenApiResponse(description="Redirect to the entry (`Location` header)."),
-            **errors(s404="`not_found`: unknown share code."),
-        },
+        parameters=[
+            VISITOR_ID,
+            visitor_cookie(302),
+            OpenApiParameter(
+                "Location",
+                OpenApiTypes.URI,
+                OpenApiParameter.HEADER,
+                response=[302],
+                required=True,
+                description="The entry's page.",
+            ),
+        ],
+        responses={302: OpenApiResponse(description="Redirect to the entry.")},
     )
+    @raises(NotFound)
     def get(self, request, share_code: str):
         entry = entry_get_by_share_code(share_code=share_code)
         target = settings.SHARE_REDIRECT_URL.format(

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, Round
 from core.errors import NotFound
@@ -29,14 +30,14 @@ def checked_slug(slug: str) -> str:
     # URLs take any text here so that every unknown value is a JSON not_found (and a NUL
     # byte never reaches PostgreSQL).
     if not _SLUG.fullmatch(slug):
-        raise NotFound("No such campaign.")
+        raise NotFound(_("No such campaign."))
     return slug
 
 
 def checked_id(pk: int) -> int:
     # Past a 64-bit key the databases raise instead of finding nothing.
     if not 0 < pk <= _MAX_ID:
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     return pk
 
 
@@ -58,7 +59,7 @@ def campaign_get_public(*, slug: str, prefetch: tuple[str, ...] = ()) -> Campaig
         queryset = queryset.prefetch_related(*prefetch)
     campaign = queryset.first()
     if campaign is None:
-        raise NotFound("No such campaign.")
+        raise NotFound(_("No such campaign."))
     return campaign
 
 
@@ -99,7 +100,7 @@ def round_for_submission(*, campaign: Campaign, at: datetime | None = None) -> R
 def round_by_number(*, campaign: Campaign, number: int) -> Round:
     round_ = next((r for r in campaign.rounds.all() if r.number == number), None)
     if round_ is None:
-        raise NotFound("No such round.")
+        raise NotFound(_("No such round."))
     return round_
 
 
@@ -123,7 +124,7 @@ def entry_get_public(*, campaign: Campaign, entry_id: int) -> Entry:
         .first()
     )
     if entry is None:
-        raise NotFound("No such entry.")
+        raise NotFound(_("No such entry."))
     return entry
 
 
@@ -139,12 +140,12 @@ def entry_get_for_vote(*, slug: str, entry_id: int) -> Entry:
             campaign__status__in=PUBLIC_STATUSES,
         )
     except Entry.DoesNotExist:
-        raise NotFound("No such entry.") from None
+        raise NotFound(_("No such entry.")) from None
 
 
 def entry_get_by_share_code(*, share_code: str) -> Entry:
     if not _SHARE_CODE.fullmatch(share_code):
-        raise NotFound("No such share link.")
+        raise NotFound(_("No such share link."))
     entry = (
         Entry.objects.filter(share_code=share_code.upper())
         .exclude(status=Entry.Status.REJECTED)
@@ -152,7 +153,7 @@ def entry_get_by_share_code(*, share_code: str) -> Entry:
         .first()
     )
     if entry is None or entry.campaign.status not in PUBLIC_STATUSES:
-        raise NotFound("No such share link.")
+        raise NotFound(_("No such share link."))
     return entry
 
 

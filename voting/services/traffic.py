@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.phones import InvalidPhone, phone_normalize
 from voting.models import Activity, Visit
@@ -132,25 +133,25 @@ class IngestResult:
 def _parse_event(raw: object, today: date) -> tuple[str, date, str]:
     """One event → (phone, day, kind), or ValueError with the reason a client can act on."""
     if not isinstance(raw, dict):
-        raise ValueError("An event is an object {phone, day, kind}.")
+        raise ValueError(_("An event is an object {phone, day, kind}."))
     missing = [key for key in ("phone", "day", "kind") if key not in raw]
     if missing:
-        raise ValueError(f"Missing: {', '.join(missing)}.")
+        raise ValueError(_("Missing: %(fields)s.") % {"fields": ", ".join(missing)})
     try:
         phone = phone_normalize(raw["phone"])
     except InvalidPhone as error:
-        raise ValueError(f"phone: {error}") from None
+        raise ValueError(_("phone: %(error)s") % {"error": error}) from None
     if not isinstance(raw["day"], str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw["day"]):
-        raise ValueError("day: use YYYY-MM-DD.")
+        raise ValueError(_("day: use YYYY-MM-DD."))
     try:
         day = date.fromisoformat(raw["day"])
     except ValueError:
-        raise ValueError("day: not a calendar date.") from None
+        raise ValueError(_("day: not a calendar date.")) from None
     if day > today:
-        raise ValueError("day: in the future (local date, Asia/Shanghai).")
+        raise ValueError(_("day: in the future (local date, Asia/Shanghai)."))
     kind = raw["kind"]
     if not isinstance(kind, str) or not _KIND.fullmatch(kind):
-        raise ValueError("kind: 1-32 lowercase letters, digits, '_', '.' or '-'.")
+        raise ValueError(_("kind: 1-32 lowercase letters, digits, '_', '.' or '-'."))
     return phone, day, kind
 
 

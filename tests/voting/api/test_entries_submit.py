@@ -91,10 +91,15 @@ def test_nul_byte_in_name_is_invalid(voter_api, campaign):
     assert response.status_code == 400 and "name" in response.json()["error"]["fields"]
 
 
-def test_json_body_is_invalid(voter_api, campaign):
-    response = voter_api.post(URL, {"name": "x"}, format="json")
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "invalid"
+@pytest.mark.parametrize("fmt", ["json", "form"])
+def test_a_body_that_is_not_multipart_is_an_unsupported_media_type(voter_api, campaign, fmt):
+    if fmt == "json":
+        response = voter_api.post(URL, {"name": "x"}, format="json")
+    else:
+        response = voter_api.post(URL, "name=x", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+    assert not Entry.objects.exists()
 
 
 def test_submissions_closed_409(voter_api):

@@ -66,7 +66,7 @@ def test_bad_events_are_rejected_by_index_and_the_rest_stored(service_api):
         {"phone": "13800138005", "day": today()},
         "not an object",
     ]
-    response = service_api.post(URL, {"events": events}, format="json")
+    response = service_api.post(URL, {"events": events}, format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     body = response.json()
     assert body["accepted"] == 1 and body["duplicate"] == 0
@@ -74,6 +74,15 @@ def test_bad_events_are_rejected_by_index_and_the_rest_stored(service_api):
     reasons = {r["index"]: r["reason"] for r in body["rejected"]}
     assert "future" in reasons[2] and "YYYY-MM-DD" in reasons[3] and "Missing: kind" in reasons[6]
     assert Activity.objects.count() == 1
+
+
+def test_rejection_reasons_are_in_the_requests_language(service_api):
+    events = [{"phone": "12345", "day": today(), "kind": "workout"}, {"phone": "13800138000"}]
+    response = service_api.post(
+        URL, {"events": events}, format="json", HTTP_ACCEPT_LANGUAGE="zh-CN"
+    )
+    reasons = [r["reason"] for r in response.json()["rejected"]]
+    assert reasons == ["phone: 请输入中国大陆手机号。", "缺少：day, kind。"]
 
 
 @pytest.mark.parametrize(

@@ -160,6 +160,40 @@ def test_malformed_query_is_invalid_naming_it(api, campaign, query):
     assert query.split("=")[0] in response.json()["error"]["fields"]
 
 
+def test_the_last_page_is_page_last(api, campaign):
+    for _ in range(25):
+        EntryFactory(campaign=campaign)
+    last = api.get("/api/v1/campaigns/best-runner/entries/?page=last").json()
+    assert len(last["results"]) == 5 and last["next"] is None and last["previous"]
+    assert api.get("/api/v1/campaigns/?page=last").json()["count"] == 1
+
+
+def test_page_last_of_nothing_is_an_empty_first_page(api):
+    body = api.get("/api/v1/campaigns/?page=last").json()
+    assert body == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/xml", "image/png"])
+def test_an_accept_the_api_cannot_satisfy_is_the_documented_406(api, campaign, accept):
+    response = api.get("/api/v1/campaigns/best-runner/", HTTP_ACCEPT=accept)
+    assert response.status_code == 406
+    assert response["Content-Type"] == "application/json"
+    assert _error(response) == "not_acceptable"
+    schema = api.get("/api/schema/?format=json").json()
+    operation = schema["paths"]["/api/v1/campaigns/{slug}/"]["get"]
+    assert "406" in operation["responses"]
+
+
+@pytest.mark.parametrize("accept", ["application/json", "application/*", "*/*", ""])
+def test_json_accepts_get_json(api, campaign, accept):
+    assert api.get("/api/v1/campaigns/best-runner/", HTTP_ACCEPT=accept).status_code == 200
+
+
+def test_share_link_redirects_whatever_the_accept(api, entry):
+    response = api.get(f"/s/{entry.share_code}", HTTP_ACCEPT="text/html")
+    assert response.status_code == 302 and response["Location"]
+
+
 def test_page_past_the_end_is_not_found(api, campaign):
     response = api.get("/api/v1/campaigns/best-runner/entries/?page=9")
     assert response.status_code == 404 and _error(response) == "not_found"

@@ -211,6 +211,42 @@ def test_api_poster_is_drawn_on_demand_and_served(api, approved):
     assert approved.poster.name == poster_name(approved)
 
 
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "image/jpeg",
+        "image/*",
+        "*/*",
+        "image/webp,image/apng,image/*,*/*;q=0.8",  # what an <img> in Chrome sends
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",  # a browser tab
+        "",
+    ],
+)
+def test_api_poster_is_served_to_any_accept_that_admits_a_jpeg(api, approved, accept):
+    response = api.get(poster_path(approved), HTTP_ACCEPT=accept)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/jpeg"
+    assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"
+
+
+@pytest.mark.parametrize("accept", ["application/json", "text/html", "image/png", "image/*;q=0"])
+def test_api_poster_to_an_accept_without_jpeg_is_not_acceptable_in_json(api, approved, accept):
+    response = api.get(poster_path(approved), HTTP_ACCEPT=accept, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 406
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "not_acceptable"
+    assert not Entry.objects.get(pk=approved.pk).poster  # refused before drawing
+
+
+def test_api_poster_errors_are_json_whatever_the_accept(api, campaign):
+    response = api.get(
+        poster_path(EntryFactory(campaign=campaign, status=Entry.Status.PENDING)),
+        HTTP_ACCEPT="image/jpeg",
+    )
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
 def test_api_poster_download(api, approved):
     response = api.get(poster_path(approved) + "?download=1")
     assert response.status_code == 200
