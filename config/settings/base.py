@@ -290,7 +290,12 @@ CELERY_RESULT_EXTENDED = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = 10 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 9 * 60
+# One task at a time per child: a long task (report, import) never holds a second
+# message hostage while it runs, and a killed worker holds at most one unacknowledged.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's prefork pool, except that an idle child holds no shared lock, so a child
+# killed by a signal cannot wedge the worker on the filesystem broker (config/celery_pool.py).
+CELERY_WORKER_POOL = "config.celery_pool:TaskPool"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
