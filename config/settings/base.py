@@ -297,6 +297,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # killed by a signal cannot wedge the worker on the filesystem broker (config/celery_pool.py).
 CELERY_WORKER_POOL = "config.celery_pool:TaskPool"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Long background work (import jobs, reports; core/work.py, docs/workers.md): a row still
+# unfinished with no heartbeat for this long is sent to a worker again by the sweep (beat,
+# every minute), and one started this many times without finishing is marked failed.
+# The timeout must exceed the longest gap between two heartbeats: an import's final write
+# transaction (seconds for 50,000 rows) or a report's longest phase (under its 10-minute
+# time limit).
+WORK_STALE_AFTER_SECONDS = env.int("WORK_STALE_AFTER_SECONDS", default=15 * 60)
+WORK_MAX_ATTEMPTS = env.int("WORK_MAX_ATTEMPTS", default=3)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
