@@ -12,6 +12,8 @@ urlpatterns = [
     path("api/v1/", include("voting.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The sign-in challenge's picture (django-simple-captcha), linked from captcha_required.
+    path("captcha/", include("captcha.urls")),
     *share_urlpatterns,
 ]
 # Unknown URLs under /api/ and /s/ answer in the API's JSON error envelope.

@@ -6,6 +6,7 @@ import logging
 import re
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DatabaseError
 from django.http import Http404, JsonResponse
@@ -49,6 +50,13 @@ def exception_handler(exc, context) -> Response:
     a bug; the envelope is for clients should one slip through).
     """
     if isinstance(exc, DomainError):
+        challenge = getattr(exc, "challenge", None)
+        if challenge is not None:
+            # captcha_required: the challenge in the error, and beside it, where the
+            # contract's `{challenge: {id, image_url}}` can be read either way.
+            response = _error(exc.code, exc.message, exc.status, challenge=challenge)
+            response.data["challenge"] = challenge
+            return response
         return _error(exc.code, exc.message, exc.status)
     if isinstance(exc, exceptions.ValidationError | exceptions.ParseError):
         detail = exc.detail if isinstance(exc, exceptions.ValidationError) else {}
@@ -138,23 +146,43 @@ class Pagination(pagination.PageNumberPagination):
 # The sender
 
 
+def _parse_ip(value: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address((value or "").strip())
+    except ValueError:
+        return None
+
+
+def _trusted_proxy_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(net, strict=False) for net in settings.TRUSTED_PROXIES]
+
+
 def client_ip(request) -> str | None:
-    """The real client IP: ``NUM_PROXIES`` hops from the right of X-Forwarded-For, or
-    REMOTE_ADDR. Entries left of those hops are the client's own claims and ignored, so
-    a spoofed header cannot change who we think it is (same rule as DRF's throttles)."""
-    remote = request.META.get("REMOTE_ADDR")
+    """The real client IP, as the throttles, the SMS-pumping signals and votes see it.
+
+    ``X-Forwarded-For`` is read only from the right and only as far as trusted proxies
+    wrote it: starting from the peer (REMOTE_ADDR), each hop is believed only when the
+    address that handed it over is in ``TRUSTED_PROXIES``, and at most ``NUM_PROXIES``
+    hops. A client that reaches gunicorn directly, or that writes its own header, is
+    known by its own address however it fills the header. (DRF's rule takes the hop
+    ``NUM_PROXIES`` from the right whoever sent it; python-ipware checks the hops named
+    in the header, never the peer that sent it.)
+    """
+    remote = _parse_ip(request.META.get("REMOTE_ADDR"))
     num_proxies = api_settings.NUM_PROXIES or 0
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
-    candidate = remote
-    if num_proxies > 0 and forwarded:
-        hops = [hop.strip() for hop in forwarded.split(",")]
-        candidate = hops[-min(num_proxies, len(hops))]
-    for value in (candidate, remote):
-        try:
-            return str(ipaddress.ip_address((value or "").strip()))
-        except ValueError:
-            continue
-    return None
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    client = remote
+    if remote is not None and num_proxies > 0 and forwarded:
+        trusted = _trusted_proxy_networks()
+        hops = [hop.strip() for hop in forwarded.split(",")][-num_proxies:]
+        for hop in reversed(hops):
+            if not any(client in net for net in trusted if client.version == net.version):
+                break
+            parsed = _parse_ip(hop)
+            if parsed is None:  # a proxy wrote garbage: stop at the proxy itself
+                break
+            client = parsed
+    return str(client) if client is not None else None
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -3,7 +3,7 @@
 from voting.models.contest import Entry, LeaderboardSnapshot, Vote
 from voting.models.fraud import FraudFlag
 from voting.models.traffic import Activity, Visit
-from voting.models.voters import OneTimeCode, ServiceToken, Voter, VoterToken
+from voting.models.voters import OneTimeCode, ServiceToken, SignInPhone, Voter, VoterToken
 
 __all__ = [
     "Activity",
@@ -11,6 +11,7 @@ __all__ = [
     "FraudFlag",
     "LeaderboardSnapshot",
     "OneTimeCode",
+    "SignInPhone",
     "ServiceToken",
     "Visit",
     "Vote",
