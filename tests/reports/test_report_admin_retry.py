@@ -41,6 +41,7 @@ def test_retry_queues_a_failed_report_again(
             reverse("admin:reports_report_changelist"),
             {"action": "retry_failed", "_selected_action": [failed.pk, done.pk]},
             follow=True,
+            HTTP_ACCEPT_LANGUAGE="en",
         )
     body = response.content.decode()
     assert "1 report(s) queued again." in body

@@ -99,6 +99,7 @@ def test_admin_shows_the_reason_and_retries(
             reverse("admin:campaigns_importjob_changelist"),
             {"action": "retry_failed", "_selected_action": [job.pk]},
             follow=True,
+            HTTP_ACCEPT_LANGUAGE="en",
         )
     assert "1 import(s) queued again." in response.content.decode()
     assert len(callbacks) == 1  # sent to a worker after commit
@@ -121,6 +122,7 @@ def test_retry_leaves_unfailed_jobs_alone(client, ops_user, job):
         reverse("admin:campaigns_importjob_changelist"),
         {"action": "retry_failed", "_selected_action": [job.pk]},
         follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert "1 import(s) had not failed and were left alone." in response.content.decode()
     job.refresh_from_db()

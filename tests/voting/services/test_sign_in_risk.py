@@ -25,7 +25,9 @@ def _low_thresholds(settings):
 
 
 def _ask(api, phone, ip="203.0.113.7", **body):
-    return api.post(URL, {"phone": phone, **body}, format="json", REMOTE_ADDR=ip)
+    return api.post(
+        URL, {"phone": phone, **body}, format="json", REMOTE_ADDR=ip, HTTP_ACCEPT_LANGUAGE="en"
+    )
 
 
 def _challenge(response) -> dict:
