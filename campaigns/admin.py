@@ -33,6 +33,7 @@ from campaigns.models import (
 )
 from campaigns.rosters.admin import XLSX_TYPE, RosterImportExportMixin
 from campaigns.rosters.previews import import_job_confirm
+from campaigns.rosters.service import import_job_retry
 from campaigns.rules import is_ops, user_school_id
 from campaigns.scoping import ReadOnlyAdmin, SchoolScopedAdmin, ScopedInlineMixin, progress_html
 from campaigns.services import (
@@ -350,6 +351,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         "updated",
         "unchanged",
         "created_by",
+        "failure",
     ]
     list_filter = ["status", "kind"]
     list_select_related = ["school", "created_by"]
@@ -363,6 +365,8 @@ class ImportJobAdmin(admin.ModelAdmin):
         "finished_at",
         "status",
         "progress_bar",
+        "attempts",
+        "heartbeat_at",
         "total_rows",
         "new",
         "updated",
@@ -371,6 +375,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         "confirm_button",
     ]
     readonly_fields = fields
+    actions = ["retry_failed"]
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
@@ -396,6 +401,38 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return is_ops(request.user)
+
+    def has_retry_permission(self, request, obj=None):
+        # Whoever sees a job may start it again; it runs with its creator's school scope.
+        return self.has_view_permission(request, obj)
+
+    @admin.action(description=_("Retry the selected failed imports"), permissions=["retry"])
+    def retry_failed(self, request, queryset):
+        retried = sum(
+            import_job_retry(job=job, actor=request.user)
+            for job in queryset.filter(status=ImportJob.Status.FAILED)
+        )
+        skipped = queryset.count() - retried
+        if retried:
+            self.message_user(
+                request, _("%(n)d import(s) queued again.") % {"n": retried}, messages.SUCCESS
+            )
+        if skipped:
+            self.message_user(
+                request,
+                _("%(n)d import(s) had not failed and were left alone.") % {"n": skipped},
+                messages.WARNING,
+            )
+
+    @admin.display(description=_("reason"))
+    def failure(self, obj: ImportJob) -> str:
+        """Why a job failed: its file-level error, or how many rows were bad."""
+        if obj.status != ImportJob.Status.FAILED or not obj.errors:
+            return "—"
+        whole_file = [e["message"] for e in obj.errors if not e.get("line")]
+        if whole_file:
+            return whole_file[0][:200]
+        return _("%(n)d bad row(s)") % {"n": len(obj.errors)}
 
     @admin.display(description=_("progress"))
     def progress_bar(self, obj: ImportJob) -> str:

@@ -482,6 +482,11 @@ class ImportJob(models.Model):
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     errors = models.JSONField(_("bad rows"), default=list, blank=True)
     headers = models.JSONField(_("headers"), default=list, blank=True)
+    # A worker counts an attempt when it starts and beats the heartbeat with its progress;
+    # beat's sweep sends a job with a stale heartbeat again, or fails it once out of
+    # attempts (core/work.py).
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("import job")

@@ -27,6 +27,8 @@ urlpatterns = [
         private_file,
         name="private-file",
     ),
+    # The sign-in challenge's picture (django-simple-captcha), linked from captcha_required.
+    path("captcha/", include("captcha.urls")),
     *share_urlpatterns,
     # The student site (web/urls.py), at the root: "/" lists the open campaigns, which
     # is also where the admin's "View site" link (AdminSite.site_url) leads.

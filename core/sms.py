@@ -8,7 +8,11 @@
 - ``file``: writes one JSON file ``{"to", "code", "text"}`` per code into
   ``SMS_FILE_PATH`` (the development and test backend: scripts read the code back).
 - ``memory``: appends to ``core.sms.outbox`` (unit tests, like Django's locmem mail).
-- a dotted path to a class with ``send(*, to, code, text)`` (a real SMS gateway).
+- ``aliyun`` / ``tencent``: Alibaba Cloud or Tencent Cloud SMS (``core/sms_gateways.py``).
+- a dotted path to a class with ``send(*, to, code, text)`` (another gateway).
+
+A backend raises :class:`SmsError` when a message did not go out; the Celery task that
+sends codes (``voting/tasks/sign_in.py``) retries those marked ``retryable``.
 """
 
 import json
@@ -31,6 +35,14 @@ class SmsMessage:
     to: str
     code: str
     text: str
+
+
+class SmsError(Exception):
+    """A message the gateway did not accept; ``retryable`` when trying again may help."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class SmsBackend(Protocol):
@@ -68,12 +80,17 @@ class MemoryBackend:
 
 
 _BUILTIN = {"console": ConsoleBackend, "file": FileBackend, "memory": MemoryBackend}
+# The gateways import their SDKs only when chosen.
+_GATEWAYS = {
+    "aliyun": "core.sms_gateways.AliyunSmsBackend",
+    "tencent": "core.sms_gateways.TencentSmsBackend",
+}
 
 
 def sms_backend() -> SmsBackend:
     """The configured backend; read on every call so tests can switch it with settings."""
     name = settings.SMS_BACKEND
-    cls = _BUILTIN.get(name) or import_string(name)
+    cls = _BUILTIN.get(name) or import_string(_GATEWAYS.get(name, name))
     return cls()
 
 

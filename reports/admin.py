@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -12,7 +12,7 @@ from reports import charts, exports
 from reports.data_checks import warning_text
 from reports.models import Report
 from reports.pilot import pilots_compared
-from reports.services import pilot_report_request, report_request
+from reports.services import pilot_report_request, report_request, report_retry
 
 RelatedOnly = admin.RelatedOnlyFieldListFilter
 
@@ -54,6 +54,7 @@ class ReportAdmin(SchoolScopedAdmin):
         "matures_on",
         "new_users",
         "generated_at",
+        "failure",
     ]
     list_filter = ["status", ("campaign", RelatedOnly)]
     list_select_related = ["campaign", "pilot__school"]
@@ -68,8 +69,12 @@ class ReportAdmin(SchoolScopedAdmin):
         "provisional",
         "matures_on",
         "previous",
+        "attempts",
+        "heartbeat_at",
+        "error",
     ]
     fields = readonly_fields
+    actions = ["retry_failed"]
     change_form_template = "admin/reports/report/change_form.html"
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -113,6 +118,34 @@ class ReportAdmin(SchoolScopedAdmin):
     def response_add(self, request, obj, post_url_continue=None):
         # Straight to the report's page, where its progress shows.
         return HttpResponseRedirect(reverse("admin:reports_report_change", args=[obj.pk]))
+
+    def has_retry_permission(self, request, obj=None):
+        # Computing a report again is requesting it: an operations task.
+        return self.has_add_permission(request)
+
+    @admin.action(description=_("Retry the selected failed reports"), permissions=["retry"])
+    def retry_failed(self, request, queryset):
+        retried = sum(
+            report_retry(report=report, actor=request.user)
+            for report in queryset.filter(status=Report.Status.FAILED).select_related(
+                "campaign__pilot", "pilot"
+            )
+        )
+        skipped = queryset.count() - retried
+        if retried:
+            self.message_user(
+                request, _("%(n)d report(s) queued again.") % {"n": retried}, messages.SUCCESS
+            )
+        if skipped:
+            self.message_user(
+                request,
+                _("%(n)d report(s) had not failed and were left alone.") % {"n": skipped},
+                messages.WARNING,
+            )
+
+    @admin.display(description=_("reason"))
+    def failure(self, obj: Report) -> str:
+        return obj.error[:200] if obj.status == Report.Status.FAILED and obj.error else "—"
 
     @admin.display(description=_("progress"), ordering="progress")
     def progress_bar(self, obj: Report) -> str:

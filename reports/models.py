@@ -51,6 +51,14 @@ class Report(models.Model):
         related_name="+",
         verbose_name=_("recomputes"),
     )
+    # A worker counts an attempt when it starts and beats the heartbeat with its progress;
+    # beat's sweep sends a report with a stale heartbeat again, or fails it once out of
+    # attempts (core/work.py).
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    # The post-campaign report requested when the campaign closed: one per campaign, so a
+    # close that runs twice (a redelivered task, the minute job) requests it once.
+    on_close = models.BooleanField(_("requested on close"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("report")
@@ -69,6 +77,11 @@ class Report(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(progress__lte=100), name="report_progress_is_percent"
+            ),
+            models.UniqueConstraint(
+                fields=["campaign"],
+                condition=Q(on_close=True),
+                name="report_one_close_report_per_campaign",
             ),
         ]
 

@@ -1,9 +1,11 @@
-"""Reads of the reports app: which stored reports are out of date."""
+"""Reads of the reports app: which stored reports are out of date, which closed
+campaigns lack their report."""
 
 from datetime import date
 
 from django.db.models import Exists, Max, OuterRef, Subquery
 
+from campaigns.models import Campaign
 from reports.models import Report
 from voting.models import LeaderboardSnapshot, PrizeAward
 
@@ -62,3 +64,14 @@ def reports_due_for_refresh(*, today: date) -> list[Report]:
         .select_related("pilot__school")
     )
     return due
+
+
+def campaigns_missing_close_report() -> list[int]:
+    """Closed campaigns whose post-campaign report was never requested: closed by hand
+    in admin, or closed before the close and the request were one transaction."""
+    close_report = Report.objects.filter(campaign=OuterRef("pk"), on_close=True)
+    return list(
+        Campaign.objects.filter(status=Campaign.Status.CLOSED)
+        .exclude(Exists(close_report))
+        .values_list("id", flat=True)
+    )

@@ -48,10 +48,18 @@ DEFAULT_TIMEOUT = 60.0
 class CeleryWorker:
     """A running ``celery -A config worker`` subprocess and its log."""
 
-    def __init__(self, log_path: Path, env: dict[str, str], name: str = "test-worker") -> None:
+    def __init__(
+        self,
+        log_path: Path,
+        env: dict[str, str],
+        name: str = "test-worker",
+        pool: str | None = None,
+    ) -> None:
         self.log_path = log_path
         self.env = env
         self.name = name
+        # None: the settings' pool (CELERY_WORKER_POOL), as in production.
+        self.pool = pool
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -62,8 +70,7 @@ class CeleryWorker:
             "-A",
             "config",
             "worker",
-            "--pool",
-            "prefork",
+            *(["--pool", self.pool] if self.pool else []),
             "--concurrency",
             "1",
             "--loglevel",
@@ -110,6 +117,49 @@ class CeleryWorker:
             return
         os.killpg(os.getpgid(self.process.pid), signal.SIGKILL)
         self.process.wait(timeout=15)
+
+    def pool_children(self) -> list[int]:
+        """The pids of the worker's pool children (read from /proc)."""
+        if self.process is None:
+            return []
+        parent = str(self.process.pid)
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                # "pid (comm) state ppid ...": comm may hold spaces, so split after ")".
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if fields[1] == parent:
+                pids.append(int(stat.parent.name))
+        return sorted(pids)
+
+    def wait_for_pool_child(self, timeout: float = DEFAULT_TIMEOUT, other_than=()) -> int:
+        """The pid of a pool child (one not in ``other_than``), once there is one."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            children = [pid for pid in self.pool_children() if pid not in other_than]
+            if children:
+                return children[0]
+            if not self.alive:
+                break
+            time.sleep(0.1)
+        pytest.fail(f"No pool child appeared:\n{self.output()}")
+
+    def kill_pool_child(self) -> int:
+        """SIGKILL the worker's (only) pool child, as the OOM killer would; the parent
+        lives on and starts another. Returns the killed pid."""
+        pid = self.wait_for_pool_child()
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+    def wait_ready(self, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Until the worker logs that it consumes (its pool child started)."""
+        deadline = time.monotonic() + timeout
+        while "ready." not in self.output(last_lines=400):
+            if not self.alive or time.monotonic() > deadline:
+                pytest.fail(f"The worker did not get ready:\n{self.output()}")
+            time.sleep(0.1)
 
     @property
     def alive(self) -> bool:
@@ -162,6 +212,18 @@ def worker_environment() -> dict[str, str]:
         env["CELERY_FS_BROKER_DIR"] = str(Path(transport["data_folder_in"]).parent)
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+def broker_clear() -> None:
+    """Empty the queues, and on Redis the unacknowledged messages of killed workers,
+    which would otherwise come back into a later test."""
+    from config.celery import app
+
+    app.control.purge()
+    if settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        with app.connection_for_write() as conn:
+            qos = conn.default_channel.qos
+            conn.default_channel.client.delete(qos.unacked_key, qos.unacked_index_key)
 
 
 def wait_until(
@@ -225,17 +287,18 @@ def celery_worker(django_db_setup, tmp_path_factory) -> Iterator[CeleryWorker]:
 def celery_workers(django_db_setup, tmp_path) -> Iterator[Callable[..., CeleryWorker]]:
     """Starts workers on demand, each with extra environment variables; stops them all.
 
-    For tests that kill one worker and start another: ``start(**env)`` returns a started
-    :class:`CeleryWorker`. Nothing is purged: the caller decides what the queue holds.
+    For tests that kill one worker and start another: ``start(pool=None, **env)`` returns
+    a started :class:`CeleryWorker`. Nothing is purged: the caller decides what the queue holds.
     """
     started: list[CeleryWorker] = []
 
-    def start(**extra_env: str) -> CeleryWorker:
+    def start(pool: str | None = None, **extra_env: str) -> CeleryWorker:
         n = len(started) + 1
         worker = CeleryWorker(
             log_path=tmp_path / f"worker-{n}.log",
             env={**worker_environment(), **extra_env},
             name=f"test-worker{n}",
+            pool=pool,
         )
         started.append(worker)
         worker.start()

@@ -12,10 +12,11 @@ class VotingConfig(AppConfig):
         from django.core import checks
         from PIL import Image
 
-        from voting.checks import check_shared_cache, check_site_url
+        from voting.checks import check_shared_cache, check_site_url, warn_at_start_up
 
         checks.register(check_site_url, checks.Tags.urls, deploy=True)
         checks.register(check_shared_cache, checks.Tags.caches, deploy=True)
+        warn_at_start_up()
 
         # Pillow's own decompression-bomb cap (default 89 MP, an error only past twice
         # that) lowered to ours for every image opened in the process; core/images.py

@@ -1,5 +1,6 @@
 """System checks of the voting app (``manage.py check --deploy``)."""
 
+import logging
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -40,3 +41,16 @@ def check_shared_cache(app_configs=None, **kwargs) -> list[Warning]:
             id="voting.W002",
         )
     ]
+
+
+def warn_at_start_up() -> None:
+    """Log the shared-cache warning when a production process starts (gunicorn runs no
+    system checks, and ``check --deploy`` is easy to forget): with a per-process cache
+    each gunicorn worker keeps its own throttle counts, so the per-IP and per-phone
+    limits multiply by the number of workers."""
+    if settings.DEBUG:
+        return
+    for warning in check_shared_cache():
+        logging.getLogger("voting.checks").warning(
+            "%s %s (%s)", warning.msg, warning.hint, warning.id
+        )

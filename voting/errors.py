@@ -57,6 +57,20 @@ class TooManyCodes(DomainError):
     default_message = _("Too many codes requested for this phone; please try again later.")
 
 
+class CaptchaRequired(DomainError):
+    """SMS-pumping risk: solve the challenge and send the request again with
+    ``captcha: {id, answer}`` (a new challenge each time)."""
+
+    code = "captcha_required"
+    status = 403
+    default_message = _("Please solve the picture challenge and try again.")
+    wrong_answer_message = _("That was not the text in the picture; please try this one.")
+
+    def __init__(self, *, challenge: dict, message: str | None = None) -> None:
+        super().__init__(message)
+        self.challenge = challenge
+
+
 class SubmissionsClosed(DomainError):
     code = "submissions_closed"
     status = 409

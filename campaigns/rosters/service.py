@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,14 @@ from core.errors import DomainError
 from core.spreadsheets.exports import Problem
 from core.spreadsheets.sheet import Sheet, SpreadsheetError
 from core.spreadsheets.stash import sheet_from_upload, sheet_to_dataset, stash_dumps
+from core.work import (
+    SweepResult,
+    WorkKind,
+    work_attempt_begin,
+    work_fail,
+    work_heartbeat,
+    work_sweep,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +181,15 @@ def roster_import_confirm(
 
 # --- Background jobs ----------------------------------------------------------------------
 
+IMPORT_JOB_WORK = WorkKind(
+    model=ImportJob,
+    unfinished=(ImportJob.Status.QUEUED, ImportJob.Status.VALIDATING, ImportJob.Status.WRITING),
+    failed=ImportJob.Status.FAILED,
+    created_field="created_at",
+    failure_fields=lambda reason: {"errors": [{"line": None, "message": reason}], "progress": 100},
+    finished_field="finished_at",
+)
+
 
 def import_job_create(*, kind: str, dataset, file_name: str, scope: ImportScope) -> ImportJob:
     """Store the parsed sheet and enqueue its import once this transaction commits."""
@@ -225,11 +243,14 @@ def import_job_execute(*, job_id: int) -> ImportJob | None:
         ImportJob.Status.PREVIEWED,
     ):
         return job
+    if not work_attempt_begin(IMPORT_JOB_WORK, job.pk):
+        job.refresh_from_db()
+        return job
 
     def set_progress(status: str, percent: int, **fields: Any) -> None:
         if status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
             fields["finished_at"] = timezone.now()
-        ImportJob.objects.filter(pk=job.pk).update(status=status, progress=percent, **fields)
+        work_heartbeat(IMPORT_JOB_WORK, job.pk, status=status, progress=percent, **fields)
 
     try:
         if job.created_by is None:
@@ -251,6 +272,9 @@ def import_job_execute(*, job_id: int) -> ImportJob | None:
 
     dataset = sheet_to_dataset(sheet)
     set_progress(ImportJob.Status.VALIDATING, 1)
+    # Test settings only (0 elsewhere): lets a test kill a worker mid-job.
+    if pause := getattr(settings, "IMPORT_TEST_PAUSE_SECONDS", 0):
+        time.sleep(pause)
 
     def on_row(done: int, total: int) -> None:
         # 1..80 %: validation; the dry run runs outside a transaction so each progress
@@ -282,6 +306,13 @@ def import_job_execute(*, job_id: int) -> ImportJob | None:
         return job
     set_progress(ImportJob.Status.WRITING, 80)
     with transaction.atomic():
+        # One writer per job, and none once it is finished: a second delivery (the sweep
+        # sent a slow job again) waits for this row lock and then finds the job done.
+        # (SQLite's IMMEDIATE transactions serialise writers anyway.)
+        locked = ImportJob.objects.select_for_update().filter(pk=job.pk)
+        if locked.values_list("status", flat=True).first() not in IMPORT_JOB_WORK.unfinished:
+            job.refresh_from_db()
+            return job
         report = roster_import_dataset(
             kind=job.kind,
             dataset=sheet_to_dataset(sheet),
@@ -289,21 +320,66 @@ def import_job_execute(*, job_id: int) -> ImportJob | None:
             scope=scope,
             dry_run=False,
         )
-    status = ImportJob.Status.DONE if report.ok else ImportJob.Status.FAILED
-    set_progress(
-        status,
-        100,
-        new=report.new,
-        updated=report.updated,
-        unchanged=report.unchanged,
-        errors=[
-            {"line": p.line, "message": p.message, "values": _jsonable(p.values)}
-            for p in report.problems
-        ],
-        headers=report.headers,
-    )
+        set_progress(
+            ImportJob.Status.DONE if report.ok else ImportJob.Status.FAILED,
+            100,
+            new=report.new,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            errors=[
+                {"line": p.line, "message": p.message, "values": _jsonable(p.values)}
+                for p in report.problems
+            ],
+            headers=report.headers,
+        )
     job.refresh_from_db()
     return job
+
+
+def import_job_fail(*, job_id: int, error: str) -> bool:
+    """Mark an unfinished job failed with ``error`` (its task gave up); nothing was
+    written, its import ran in one transaction."""
+    return work_fail(IMPORT_JOB_WORK, job_id, reason=error)
+
+
+def import_job_retry(*, job: ImportJob, actor: Any) -> bool:
+    """Queue a failed job again from scratch (admin's "retry"); False unless it had
+    failed. Recorded in the audit log."""
+    from campaigns.tasks import import_job_run
+
+    with transaction.atomic():
+        reset = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.FAILED).update(
+            status=ImportJob.Status.QUEUED,
+            progress=0,
+            attempts=0,
+            errors=[],
+            headers=[],
+            new=0,
+            updated=0,
+            unchanged=0,
+            finished_at=None,
+            heartbeat_at=timezone.now(),
+        )
+        if not reset:
+            return False
+        audit_record(
+            actor=actor,
+            action="import_job.retry",
+            target=job,
+            school_id=job.school_id,
+            reason=job.file_name,
+            data={"job": job.pk, "errors": job.errors[:5]},
+        )
+        import_job_run.delay_on_commit(job.pk)
+    return True
+
+
+def import_jobs_sweep() -> SweepResult:
+    """Send stuck jobs again, or fail those out of attempts (core/work.py)."""
+    from campaigns.tasks import import_job_run
+
+    with transaction.atomic():
+        return work_sweep(IMPORT_JOB_WORK, send=import_job_run.delay)
 
 
 def _jsonable(values: list[Any]) -> list[Any]:

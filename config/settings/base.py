@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "import_export",
     "django_celery_beat",
     "django_celery_results",
+    "captcha",  # django-simple-captcha: the sign-in challenge under SMS-pumping risk
     "campaigns",
     "ambassadors",
     "voting",
@@ -274,11 +275,35 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# The proxies whose X-Forwarded-For hops are believed (addresses or networks), at most
+# NUM_PROXIES of them (voting/api/support.py: client_ip). A client reaching gunicorn from
+# any other address is known by that address, whatever header it sends.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.0/8", "::1/128"])
+
 # --- Sign-in and the public API ----------------------------------------------------------
 # One-time codes go out through SMS_BACKEND: "console" logs them, "file" writes one JSON
 # file per code into SMS_FILE_PATH, or a dotted path to a gateway class (core/sms.py).
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
+# SMS_BACKEND=aliyun or tencent: a real gateway (core/sms_gateways.py). Each sends only
+# a template approved in its console; SMS_TEMPLATE_PARAMS are the template's variables in
+# order, from "code" and "minutes" (the code's validity).
+SMS_TEMPLATE_PARAMS = env.str("SMS_TEMPLATE_PARAMS", default="code")
+SMS_TIMEOUT_SECONDS = env.int("SMS_TIMEOUT_SECONDS", default=10)
+# https://help.aliyun.com/zh/sms/developer-reference/api-dysmsapi-2017-05-25-sendsms
+ALIYUN_SMS_ACCESS_KEY_ID = env.str("ALIYUN_SMS_ACCESS_KEY_ID", default="")
+ALIYUN_SMS_ACCESS_KEY_SECRET = env.str("ALIYUN_SMS_ACCESS_KEY_SECRET", default="")
+ALIYUN_SMS_SIGN_NAME = env.str("ALIYUN_SMS_SIGN_NAME", default="")
+ALIYUN_SMS_TEMPLATE_CODE = env.str("ALIYUN_SMS_TEMPLATE_CODE", default="")
+ALIYUN_SMS_ENDPOINT = env.str("ALIYUN_SMS_ENDPOINT", default="https://dysmsapi.aliyuncs.com")
+# https://cloud.tencent.com/document/api/382/55981
+TENCENT_SMS_SECRET_ID = env.str("TENCENT_SMS_SECRET_ID", default="")
+TENCENT_SMS_SECRET_KEY = env.str("TENCENT_SMS_SECRET_KEY", default="")
+TENCENT_SMS_SDK_APP_ID = env.str("TENCENT_SMS_SDK_APP_ID", default="")
+TENCENT_SMS_SIGN_NAME = env.str("TENCENT_SMS_SIGN_NAME", default="")
+TENCENT_SMS_TEMPLATE_ID = env.str("TENCENT_SMS_TEMPLATE_ID", default="")
+TENCENT_SMS_REGION = env.str("TENCENT_SMS_REGION", default="ap-guangzhou")
+TENCENT_SMS_ENDPOINT = env.str("TENCENT_SMS_ENDPOINT", default="https://sms.tencentcloudapi.com")
 OTP_TTL_SECONDS = 5 * 60
 OTP_MAX_ATTEMPTS = 5
 # Also enforced in the database (codes per phone per hour), across processes.
@@ -290,6 +315,20 @@ PRIZE_AWARD_SMS_TEMPLATE = env.str(
     default="恭喜！您在“{campaign}”中的作品“{entry}”获得第{rank}名，奖品：{prize}。"
     "工作人员将联系您领奖。",
 )
+# SMS pumping (voting/services/sign_in_risk.py): past any of these a code request must
+# solve a CAPTCHA (captcha_required 403). Codes per client IP per hour (generous: a campus
+# NAT is one IP), per number range per hour (the first OTP_RISK_PREFIX_LENGTH characters
+# of the E.164 number: "+86" and 7 digits is one range of 10,000 numbers), and codes of
+# that IP or phone that expired never entered, per day.
+OTP_RISK_PER_IP_PER_HOUR = env.int("OTP_RISK_PER_IP_PER_HOUR", default=30)
+OTP_RISK_PER_PREFIX_PER_HOUR = env.int("OTP_RISK_PER_PREFIX_PER_HOUR", default=20)
+OTP_RISK_PREFIX_LENGTH = env.int("OTP_RISK_PREFIX_LENGTH", default=10)
+OTP_RISK_UNENTERED_PER_DAY = env.int("OTP_RISK_UNENTERED_PER_DAY", default=5)
+# django-simple-captcha: https://django-simple-captcha.readthedocs.io/en/latest/advanced.html
+CAPTCHA_TIMEOUT = 5  # minutes a challenge can be answered
+CAPTCHA_LENGTH = 5
+CAPTCHA_IMAGE_SIZE = (150, 50)
+CAPTCHA_FONT_SIZE = 36
 # Entries one voter may have in one round (pending, approved or disqualified; a rejected
 # one does not count), enforced under a row lock (voting/services/entries.py).
 ENTRY_MAX_PER_VOTER_PER_ROUND = env.int("ENTRY_MAX_PER_VOTER_PER_ROUND", default=1)
@@ -411,8 +450,21 @@ CELERY_RESULT_EXTENDED = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = 10 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 9 * 60
+# One task at a time per child: a long task (report, import) never holds a second
+# message hostage while it runs, and a killed worker holds at most one unacknowledged.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's prefork pool, except that an idle child holds no shared lock, so a child
+# killed by a signal cannot wedge the worker on the filesystem broker (config/celery_pool.py).
+CELERY_WORKER_POOL = "config.celery_pool:TaskPool"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Long background work (import jobs, reports; core/work.py, docs/workers.md): a row still
+# unfinished with no heartbeat for this long is sent to a worker again by the sweep (beat,
+# every minute), and one started this many times without finishing is marked failed.
+# The timeout must exceed the longest gap between two heartbeats: an import's final write
+# transaction (seconds for 50,000 rows) or a report's longest phase (under its 10-minute
+# time limit).
+WORK_STALE_AFTER_SECONDS = env.int("WORK_STALE_AFTER_SECONDS", default=15 * 60)
+WORK_MAX_ATTEMPTS = env.int("WORK_MAX_ATTEMPTS", default=3)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 

@@ -26,12 +26,17 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SECURE_SSL_REDIRECT = False
 
-# For tests/reports/test_report_worker_kill.py, set in the environment of the worker
-# processes it starts; unset (the defaults) everywhere else.
+# For the tests that kill workers (tests/reports/test_report_worker_kill.py and others),
+# set in the environment of the worker processes they start; unset (the defaults)
+# everywhere else.
 # Seconds report_generate sleeps after each progress update, so a test can kill mid-report.
 REPORT_TEST_PROGRESS_DELAY_SECONDS = float(
     os.environ.get("REPORT_TEST_PROGRESS_DELAY_SECONDS") or 0
 )
+# Seconds import_job_execute pauses after its first progress update, for the same reason.
+IMPORT_TEST_PAUSE_SECONDS = float(os.environ.get("IMPORT_TEST_PAUSE_SECONDS") or 0)
+# Seconds campaign_close_with_report pauses between closing and requesting the report.
+CAMPAIGN_CLOSE_TEST_DELAY_SECONDS = float(os.environ.get("CAMPAIGN_CLOSE_TEST_DELAY_SECONDS") or 0)
 # Redis only: a message a killed worker held returns after this many seconds instead of
 # the hour of the default, and the worker looks for such messages every second.
 _visibility_timeout = os.environ.get("CELERY_TEST_VISIBILITY_TIMEOUT")

@@ -13,12 +13,17 @@ from voting.services.sign_in import voter_token_issue
 
 
 @pytest.fixture
-def api_env(settings, tmp_path):
+def api_env(settings, tmp_path, monkeypatch):
     """Isolation for API tests: an empty cache (throttle buckets, visit de-duplication),
-    SMS captured in memory, uploads in a temporary folder."""
+    SMS captured in memory, uploads in a temporary folder.
+
+    Codes are sent inline: a worker sends them after commit, and these tests run in a
+    transaction that never commits (tests/voting/tasks/test_sign_in.py sends them through
+    a real worker)."""
     cache.clear()
     sms.outbox.clear()
     settings.SMS_BACKEND = "memory"
+    monkeypatch.setattr("voting.services.sign_in.otp_sms_send_later", sms.sms_send)
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     settings.SENDFILE_ROOT = str(settings.PRIVATE_MEDIA_ROOT)

@@ -93,8 +93,26 @@ class SchoolSlugField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
+class CaptchaAnswerSerializer(serializers.Serializer):
+    id = serializers.RegexField(
+        r"^[0-9a-f]{40}$", help_text="`challenge.id` of the `captcha_required` answer."
+    )
+    answer = serializers.CharField(
+        max_length=32, help_text="The text in the challenge's picture (any case)."
+    )
+
+
 class OtpRequestSerializer(serializers.Serializer):
     phone = PhoneField()
+    captcha = CaptchaAnswerSerializer(
+        required=False,
+        help_text="Only after a `captcha_required` answer: the challenge and its solution.",
+    )
+
+
+class CaptchaChallengeSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="Send it back as `captcha.id`.")
+    image_url = serializers.CharField(help_text="The picture to read, served by this site.")
 
 
 class OtpSentSerializer(serializers.Serializer):

@@ -8,6 +8,7 @@ import logging
 import re
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import DatabaseError
@@ -62,7 +63,10 @@ def api_error(exc) -> tuple[DomainError, dict, dict]:
     set on the instance; the view documents them with ``@raises(..., extra_fields=)``).
     """
     if isinstance(exc, DomainError):
-        return exc, dict(getattr(exc, "extra", None) or {}), {}
+        extra = dict(getattr(exc, "extra", None) or {})
+        if getattr(exc, "challenge", None) is not None:
+            extra["challenge"] = exc.challenge  # voting.errors.CaptchaRequired
+        return exc, extra, {}
     if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
         # Django refuses to read a body past DATA_UPLOAD_MAX_MEMORY_SIZE (or with too many
         # fields or files) when the parser first touches it: malformed input, not a bug.
@@ -116,6 +120,10 @@ def exception_handler(exc, context) -> Response:
     """
     error, extra, headers = api_error(exc)
     body = {"error": {"code": error.code, "message": error.message, **extra}}
+    if "challenge" in extra:
+        # captcha_required: the challenge in the error, and beside it, where the
+        # contract's `{challenge: {id, image_url}}` can be read either way.
+        body["challenge"] = extra["challenge"]
     response = Response(body, status=error.status)
     for name, value in headers.items():
         response[name] = value
@@ -269,23 +277,43 @@ class Pagination(pagination.PageNumberPagination):
 # The sender
 
 
+def _parse_ip(value: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address((value or "").strip())
+    except ValueError:
+        return None
+
+
+def _trusted_proxy_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(net, strict=False) for net in settings.TRUSTED_PROXIES]
+
+
 def client_ip(request) -> str | None:
-    """The real client IP: ``NUM_PROXIES`` hops from the right of X-Forwarded-For, or
-    REMOTE_ADDR. Entries left of those hops are the client's own claims and ignored, so
-    a spoofed header cannot change who we think it is (same rule as DRF's throttles)."""
-    remote = request.META.get("REMOTE_ADDR")
+    """The real client IP, as the throttles, the SMS-pumping signals and votes see it.
+
+    ``X-Forwarded-For`` is read only from the right and only as far as trusted proxies
+    wrote it: starting from the peer (REMOTE_ADDR), each hop is believed only when the
+    address that handed it over is in ``TRUSTED_PROXIES``, and at most ``NUM_PROXIES``
+    hops. A client that reaches gunicorn directly, or that writes its own header, is
+    known by its own address however it fills the header. (DRF's rule takes the hop
+    ``NUM_PROXIES`` from the right whoever sent it; python-ipware checks the hops named
+    in the header, never the peer that sent it.)
+    """
+    remote = _parse_ip(request.META.get("REMOTE_ADDR"))
     num_proxies = api_settings.NUM_PROXIES or 0
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
-    candidate = remote
-    if num_proxies > 0 and forwarded:
-        hops = [hop.strip() for hop in forwarded.split(",")]
-        candidate = hops[-min(num_proxies, len(hops))]
-    for value in (candidate, remote):
-        try:
-            return str(ipaddress.ip_address((value or "").strip()))
-        except ValueError:
-            continue
-    return None
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    client = remote
+    if remote is not None and num_proxies > 0 and forwarded:
+        trusted = _trusted_proxy_networks()
+        hops = [hop.strip() for hop in forwarded.split(",")][-num_proxies:]
+        for hop in reversed(hops):
+            if not any(client in net for net in trusted if client.version == net.version):
+                break
+            parsed = _parse_ip(hop)
+            if parsed is None:  # a proxy wrote garbage: stop at the proxy itself
+                break
+            client = parsed
+    return str(client) if client is not None else None
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -37,6 +37,7 @@ from voting.api.schema import (
 from voting.api.serializers import (
     CampaignDetailSerializer,
     CampaignListSerializer,
+    CaptchaChallengeSerializer,
     EntrySerializer,
     EntrySubmitSerializer,
     EntrySubmittedSerializer,
@@ -127,13 +128,25 @@ class OtpRequestView(APIView):
         tags=["auth"],
         summary="Send a sign-in code by SMS",
         request=OtpRequestSerializer,
+        description="Sends the code from a worker and answers at once. When the request "
+        "looks like SMS pumping (many codes from one client or for one number range, codes "
+        "never entered) it answers `captcha_required` 403 with a picture challenge; send "
+        "the request again with `captcha: {id, answer}`. Each 403 brings a new challenge.",
         responses={202: OtpSentSerializer},
     )
-    @raises(errors.TooManyCodes)
+    @raises(
+        errors.TooManyCodes,
+        errors.CaptchaRequired,
+        extra_fields={"challenge": CaptchaChallengeSerializer(required=False)},
+    )
     def post(self, request):
         data = OtpRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        otp_request(phone=data.validated_data["phone"])
+        otp_request(
+            phone=data.validated_data["phone"],
+            ip=client_ip(request),
+            captcha=data.validated_data.get("captcha"),
+        )
         body = {"sent": True, "expires_in": settings.OTP_TTL_SECONDS}
         return Response(OtpSentSerializer(body).data, status=status.HTTP_202_ACCEPTED)
 

@@ -4,7 +4,7 @@ from voting.models.awards import PrizeAward
 from voting.models.contest import Entry, LeaderboardSnapshot, Vote
 from voting.models.fraud import FraudFlag
 from voting.models.traffic import Activity, Visit
-from voting.models.voters import OneTimeCode, ServiceToken, Voter, VoterToken
+from voting.models.voters import OneTimeCode, ServiceToken, SignInPhone, Voter, VoterToken
 
 __all__ = [
     "Activity",
@@ -13,6 +13,7 @@ __all__ = [
     "LeaderboardSnapshot",
     "OneTimeCode",
     "PrizeAward",
+    "SignInPhone",
     "ServiceToken",
     "Visit",
     "Vote",

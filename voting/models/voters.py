@@ -84,17 +84,42 @@ class OneTimeCode(models.Model):
     expires_at = models.DateTimeField(_("expires at"))
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    # Who asked, for the SMS-pumping signals (voting/services/sign_in_risk.py): the
+    # client IP, and the number's range (its first OTP_RISK_PREFIX_LENGTH characters).
+    ip = models.GenericIPAddressField(_("requested from"), null=True, blank=True)
+    phone_prefix = models.CharField(_("number range"), max_length=20, blank=True, default="")
 
     class Meta:
         verbose_name = _("one-time code")
         verbose_name_plural = _("one-time codes")
         ordering = ["-created_at"]
-        # Verification reads a phone's latest code; the per-phone hourly cap counts them.
-        indexes = [models.Index(fields=["phone", "-created_at"], name="otp_phone_latest_idx")]
+        # Verification reads a phone's latest code; the per-phone hourly cap counts them;
+        # the risk signals count them per IP and per number range.
+        indexes = [
+            models.Index(fields=["phone", "-created_at"], name="otp_phone_latest_idx"),
+            models.Index(fields=["ip", "created_at"], name="otp_ip_recent_idx"),
+            models.Index(fields=["phone_prefix", "created_at"], name="otp_prefix_recent_idx"),
+        ]
 
     def __str__(self) -> str:
         when = localtime(self.created_at)
         return f"{Voter(phone=self.phone).masked_phone} @ {when:%Y-%m-%d %H:%M}"
+
+
+class SignInPhone(models.Model):
+    """A phone that asked for a sign-in code: the row each code request locks, so that
+    concurrent requests for one phone count its recent codes one at a time and the
+    hourly cap holds (voting/services/sign_in.py: otp_request)."""
+
+    phone = models.CharField(_("phone (E.164)"), max_length=20, unique=True)
+    last_code_at = models.DateTimeField(_("last code at"))
+
+    class Meta:
+        verbose_name = _("sign-in phone")
+        verbose_name_plural = _("sign-in phones")
+
+    def __str__(self) -> str:
+        return Voter(phone=self.phone).masked_phone
 
 
 class VoterToken(models.Model):

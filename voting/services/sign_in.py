@@ -25,7 +25,8 @@ from campaigns.models import School
 from core.phones import phone_normalize
 from core.sms import sms_send
 from voting import errors
-from voting.models import Entry, OneTimeCode, ServiceToken, Voter, VoterToken
+from voting.models import Entry, OneTimeCode, ServiceToken, SignInPhone, Voter, VoterToken
+from voting.services.sign_in_risk import otp_risk_check, phone_range
 
 # ---------------------------------------------------------------------------------------
 # One-time codes
@@ -38,31 +39,67 @@ def _code_hash(*, phone: str, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
-def otp_request(*, phone: str, at: datetime | None = None) -> None:
+def otp_request(
+    *,
+    phone: str,
+    ip: str | None = None,
+    captcha: dict | None = None,
+    at: datetime | None = None,
+) -> None:
     """Send a new 6-digit code to ``phone`` (any accepted spelling; normalised here).
 
     The newest code of a phone is the only one that verifies, so asking again voids the
-    previous code. Raises ``TooManyCodes`` past the hourly cap per phone, which is counted
-    in the database so it holds across processes whatever the cache.
+    previous code. Raises ``CaptchaRequired`` when the request looks like SMS pumping
+    and ``captcha`` does not solve a challenge (voting/services/sign_in_risk.py), and
+    ``TooManyCodes`` past the hourly cap per phone. The SMS goes out from a worker
+    after commit: the request does not wait for the gateway.
     """
     phone = phone_normalize(phone)
     at = at or timezone.now()
-    recent = OneTimeCode.objects.filter(phone=phone, created_at__gt=at - timedelta(hours=1))
-    if recent.count() >= settings.OTP_MAX_PER_PHONE_PER_HOUR:
-        raise errors.TooManyCodes()
+    otp_risk_check(phone=phone, ip=ip, captcha=captcha, at=at)
     code = f"{secrets.randbelow(10**6):06d}"
-    OneTimeCode.objects.create(
-        phone=phone,
-        code_hash=_code_hash(phone=phone, code=code),
-        created_at=at,
-        expires_at=at + timedelta(seconds=settings.OTP_TTL_SECONDS),
-    )
+    with transaction.atomic():
+        # The cap is counted under a lock on the phone's own row: the UPDATE holds it
+        # until commit, so concurrent requests for one phone count and insert one at a
+        # time and cannot all see "under the cap" and all insert (count-then-insert
+        # alone let 5 of 24 concurrent requests past a cap of 3 on PostgreSQL). SQLite's
+        # IMMEDIATE transactions serialise writers anyway.
+        SignInPhone.objects.get_or_create(phone=phone, defaults={"last_code_at": at})
+        SignInPhone.objects.filter(phone=phone).update(last_code_at=at)
+        recent = OneTimeCode.objects.filter(phone=phone, created_at__gt=at - timedelta(hours=1))
+        if recent.count() >= settings.OTP_MAX_PER_PHONE_PER_HOUR:
+            raise errors.TooManyCodes()
+        OneTimeCode.objects.create(
+            phone=phone,
+            code_hash=_code_hash(phone=phone, code=code),
+            created_at=at,
+            expires_at=at + timedelta(seconds=settings.OTP_TTL_SECONDS),
+            ip=ip,
+            phone_prefix=phone_range(phone),
+        )
     minutes = settings.OTP_TTL_SECONDS // 60
     text = _("Your campus vote sign-in code is %(code)s, valid for %(minutes)d minutes.") % {
         "code": code,
         "minutes": minutes,
     }
-    sms_send(to=phone, code=code, text=text)
+    otp_sms_send_later(to=phone, code=code, text=text)
+
+
+def otp_sms_deliver(*, to: str, code: str, text: str) -> None:
+    """Send the SMS now, through the configured gateway (the worker's side)."""
+    sms_send(to=to, code=code, text=text)
+
+
+def otp_sms_send_later(*, to: str, code: str, text: str) -> None:
+    """Hand the SMS to a worker once the code is committed. The message expires with the
+    code: a worker that picks it up later sends nothing."""
+    from voting.tasks.sign_in import otp_sms_send  # tasks import this module at top level
+
+    transaction.on_commit(
+        lambda: otp_sms_send.apply_async(
+            kwargs={"to": to, "code": code, "text": text}, expires=settings.OTP_TTL_SECONDS
+        )
+    )
 
 
 def _otp_consume(*, phone: str, code: str, at: datetime) -> None:

@@ -507,3 +507,23 @@ def test_an_operation_can_document_more_members_of_its_error_object():
     assert set(body.fields) == {"code", "message", "fields", "challenge"}
     assert set(body.optional_output_fields) == {"fields", "challenge"}
     assert type(body).__name__ == "ProbeChallengeErrorSerializer"
+
+
+def test_the_captcha_challenge_is_documented_and_matches_the_answer(schema, api, settings):
+    """captcha_required 403 is in the schema (the fuzzer trips it: many codes from one
+    client), and a real 403 validates against it."""
+    import jsonschema
+
+    operation = schema["paths"]["/api/v1/auth/otp/"]["post"]
+    assert set(operation["responses"]) >= {"202", "400", "403", "429"}
+    assert "captcha_required" in operation["responses"]["403"]["description"]
+    body_schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    request_ref = body_schema["$ref"].rsplit("/", 1)[1]
+    assert "captcha" in schema["components"]["schemas"][request_ref]["properties"]
+
+    settings.OTP_RISK_PER_IP_PER_HOUR = 0  # every request raises the IP signal
+    response = api.post("/api/v1/auth/otp/", {"phone": "13912345678"}, format="json")
+    assert response.status_code == 403
+    ref = operation["responses"]["403"]["content"]["application/json"]["schema"]["$ref"]
+    resolver_schema = {**schema["components"]["schemas"][ref.rsplit("/", 1)[1]]}
+    jsonschema.validate(response.json(), {**resolver_schema, "components": schema["components"]})
