@@ -13,6 +13,7 @@ import base64
 import io
 import json
 import re
+import time
 from urllib.parse import urlparse
 
 import pytest
@@ -67,12 +68,28 @@ def phone(browser, live_server):
     context.close()
 
 
-def sms_code(folder, phone_e164: str) -> str:
-    files = sorted(folder.glob("*.json")) if folder.exists() else []
-    for path in reversed(files):
-        message = json.loads(path.read_text(encoding="utf-8"))
-        if message["to"] == phone_e164:
-            return message["code"]
+@pytest.fixture(scope="module", autouse=True)
+def sms_folder(tmp_path_factory):
+    """Where the file SMS backend writes the codes. A worker sends them
+    (``voting.tasks.otp_sms_send``), so it learns the folder from its environment, set
+    here before the module's worker starts."""
+    folder = tmp_path_factory.mktemp("sms")
+    env = pytest.MonkeyPatch()
+    env.setenv("SMS_BACKEND", "file")
+    env.setenv("SMS_FILE_PATH", str(folder))
+    yield folder
+    env.undo()
+
+
+def sms_code(folder, phone_e164: str, *, timeout: float = TASK_TIMEOUT_MS / 1000) -> str:
+    """The code the worker sent to ``phone_e164``, once its file is there."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in sorted(folder.glob("*.json"), reverse=True):
+            message = json.loads(path.read_text(encoding="utf-8"))
+            if message["to"] == phone_e164:
+                return message["code"]
+        time.sleep(0.2)
     raise AssertionError(f"no code sent to {phone_e164}")
 
 
@@ -92,9 +109,11 @@ def first_load_bytes(page, url: str) -> int:
     return sum(len(r.body()) for r in counted)
 
 
-def test_student_journey(browser, phone, page, live_server, celery_worker, settings, tmp_path):
+def test_student_journey(
+    browser, phone, page, live_server, celery_worker, settings, tmp_path, sms_folder
+):
     settings.SITE_URL = live_server.url  # posters' QR codes lead to this server
-    settings.SMS_BACKEND, settings.SMS_FILE_PATH = "file", str(tmp_path / "sms")
+    settings.SMS_BACKEND, settings.SMS_FILE_PATH = "file", str(sms_folder)
     call_command("seed_demo", stdout=io.StringIO())
     entry = (
         Entry.objects.filter(campaign__slug=CONTEST_SLUG, status=Entry.Status.APPROVED)
@@ -140,7 +159,7 @@ def test_student_journey(browser, phone, page, live_server, celery_worker, setti
         mobile.get_by_test_id("phone-input").fill(PHONE)
         mobile.get_by_test_id("send-code").click()
         expect(mobile.get_by_role("status")).to_contain_text("验证码已发送")
-        code = sms_code(tmp_path / "sms", "+86" + PHONE)
+        code = sms_code(sms_folder, "+86" + PHONE)
 
     with step("05-signed-in-and-the-vote-lands"):
         mobile.get_by_test_id("code-input").fill(code)

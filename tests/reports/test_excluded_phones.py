@@ -21,8 +21,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def memory_sms(settings):
+def memory_sms(settings, monkeypatch):
+    """Codes captured in memory, sent inline: a worker sends them after commit, and these
+    tests run in a transaction that never commits (tests/voting/fixtures_api.py)."""
     settings.SMS_BACKEND = "memory"
+    monkeypatch.setattr("voting.services.sign_in.otp_sms_send_later", sms.sms_send)
     sms.outbox.clear()
     yield
     sms.outbox.clear()

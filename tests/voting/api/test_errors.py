@@ -127,6 +127,11 @@ def throttled(api, settings, monkeypatch, headers):
     return api.post("/api/v1/auth/otp/", {"phone": PHONE}, format="json", **headers)
 
 
+def captcha_required(api, settings, monkeypatch, headers):
+    settings.OTP_RISK_PER_IP_PER_HOUR = 0  # every request raises the per-IP signal
+    return api.post("/api/v1/auth/otp/", {"phone": PHONE}, format="json", **headers)
+
+
 def throttled_codes_per_phone(api, settings, monkeypatch, headers):
     settings.OTP_MAX_PER_PHONE_PER_HOUR = 1
     otp_request(phone=PHONE)
@@ -214,6 +219,7 @@ PROVOKED = {
     "invalid_image": [(400, invalid_image)],
     "not_authenticated": [(401, not_authenticated), (401, not_authenticated_bad_token)],
     "school_not_eligible": [(403, school_not_eligible)],
+    "captcha_required": [(403, captcha_required)],
     "not_found": [(404, not_found), (404, not_found_entry)],
     "method_not_allowed": [(405, method_not_allowed)],
     "not_acceptable": [(406, not_acceptable)],

@@ -309,7 +309,8 @@ def test_every_field_a_response_always_has_is_required(schema):
     for name, component in _response_components(schema):
         optional = set(component["properties"]) - set(component.get("required", []))
         if name.endswith("Error"):
-            assert optional <= {"fields"}, name  # only with `invalid`
+            # `fields` only with `invalid`, `challenge` only with `captcha_required`.
+            assert optional <= {"fields", "challenge"}, name
         else:
             assert not optional, (name, optional)
     components = schema["components"]["schemas"]
