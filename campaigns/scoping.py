@@ -105,6 +105,26 @@ class ReadOnlyAdmin(SchoolScopedAdmin):
         return False
 
 
+class OpsOnlyAdmin(admin.ModelAdmin):
+    """A list for operations staff only, whatever the groups' permissions say (fraud
+    evidence, prize winners' phones), and written only through its actions."""
+
+    def has_module_permission(self, request) -> bool:
+        return is_ops(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_ops(request.user)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 def progress_html(percent: int) -> str:
     """A progress bar for long jobs (imports, reports) in admin lists and pages."""
     return format_html(

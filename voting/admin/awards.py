@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from campaigns.rules import is_ops
+from campaigns.scoping import OpsOnlyAdmin
 from core.errors import DomainError
 from voting.models import PrizeAward
 from voting.services.awards import prize_award_mark
@@ -27,7 +28,7 @@ class ForfeitForm(forms.Form):
 
 
 @admin.register(PrizeAward)
-class PrizeAwardAdmin(admin.ModelAdmin):
+class PrizeAwardAdmin(OpsOnlyAdmin):
     list_display = [
         "campaign",
         "round",
@@ -70,23 +71,8 @@ class PrizeAwardAdmin(admin.ModelAdmin):
     actions = ["mark_contacted", "mark_handed_out", "forfeit"]
 
     # Operations staff only: awards name winners and lead to their phones.
-    def has_module_permission(self, request) -> bool:
-        return is_ops(request.user)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return is_ops(request.user)
-
     def has_mark_permission(self, request) -> bool:
         return is_ops(request.user)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("cost (CNY)"))
     def cost(self, obj: PrizeAward) -> str:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from campaigns.rules import is_ops
+from campaigns.scoping import OpsOnlyAdmin
 from core.errors import DomainError
 from voting.models import FraudFlag, Vote
 from voting.services.fraud_review import fraud_flag_confirm, fraud_flag_dismiss
@@ -54,7 +55,7 @@ def _cell(value: Any) -> str:
 
 
 @admin.register(FraudFlag)
-class FraudFlagAdmin(admin.ModelAdmin):
+class FraudFlagAdmin(OpsOnlyAdmin):
     list_display = [
         "created_at",
         "kind",
@@ -97,23 +98,8 @@ class FraudFlagAdmin(admin.ModelAdmin):
     change_form_template = "admin/voting/fraudflag/change_form.html"
 
     # Operations staff only, independent of group permissions (see module docstring).
-    def has_module_permission(self, request) -> bool:
-        return is_ops(request.user)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return is_ops(request.user)
-
     def has_review_permission(self, request) -> bool:
         return is_ops(request.user)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def get_queryset(self, request) -> QuerySet[FraudFlag]:
         return (
