@@ -8,14 +8,14 @@ JSON envelope, in debug mode as well (where Django's own 404 is an HTML page).
 
 from django.urls import path
 
-from voting.api import traffic, views
+from voting.api import sign_in, traffic, views
 
 app_name = "api-v1"
 
 urlpatterns = [
-    path("auth/otp/", views.OtpRequestView.as_view(), name="auth-otp"),
-    path("auth/verify/", views.VerifyView.as_view(), name="auth-verify"),
-    path("auth/logout/", views.SignOutView.as_view(), name="auth-logout"),
+    path("auth/otp/", sign_in.OtpRequestView.as_view(), name="auth-otp"),
+    path("auth/verify/", sign_in.VerifyView.as_view(), name="auth-verify"),
+    path("auth/logout/", sign_in.SignOutView.as_view(), name="auth-logout"),
     path("campaigns/", views.CampaignListView.as_view(), name="campaign-list"),
     path("campaigns/<str:slug>/", views.CampaignDetailView.as_view(), name="campaign-detail"),
     path(

@@ -37,18 +37,13 @@ from voting.api.schema import (
 from voting.api.serializers import (
     CampaignDetailSerializer,
     CampaignListSerializer,
-    CaptchaChallengeSerializer,
     EntrySerializer,
     EntrySubmitSerializer,
     EntrySubmittedSerializer,
     LeaderboardSerializer,
     MeSerializer,
     MyVoteSerializer,
-    OtpRequestSerializer,
-    OtpSentSerializer,
     RoundQuerySerializer,
-    VerifiedSerializer,
-    VerifySerializer,
     VoteCastSerializer,
 )
 from voting.api.support import (
@@ -62,11 +57,7 @@ from voting.api.support import (
     visitor_id,
 )
 from voting.api.throttles import (
-    OtpIpThrottle,
-    OtpPhoneThrottle,
     SubmitVoterThrottle,
-    VerifyIpThrottle,
-    VerifyPhoneThrottle,
     VoteIpThrottle,
     VoteVoterThrottle,
 )
@@ -84,7 +75,6 @@ from voting.selectors.public import (
 )
 from voting.services.entries import entry_submit
 from voting.services.photos import entry_media_requeue_stale, entry_poster_ensure
-from voting.services.sign_in import otp_request, otp_verify, voter_token_revoke
 from voting.services.traffic import share_click_record, visit_record
 from voting.services.votes import vote_cast_by_id
 
@@ -112,80 +102,6 @@ def _round_query(request) -> int | None:
     query = RoundQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     return query.validated_data.get("round")
-
-
-# --------------------------------------------------------------------------------------
-# Sign-in
-
-
-class OtpRequestView(APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    throttle_classes = [OtpIpThrottle, OtpPhoneThrottle]
-
-    @extend_schema(
-        operation_id="auth_otp_request",
-        tags=["auth"],
-        summary="Send a sign-in code by SMS",
-        request=OtpRequestSerializer,
-        description="Sends the code from a worker and answers at once. When the request "
-        "looks like SMS pumping (many codes from one client or for one number range, codes "
-        "never entered) it answers `captcha_required` 403 with a picture challenge; send "
-        "the request again with `captcha: {id, answer}`. Each 403 brings a new challenge.",
-        responses={202: OtpSentSerializer},
-    )
-    @raises(
-        errors.TooManyCodes,
-        errors.CaptchaRequired,
-        extra_fields={"challenge": CaptchaChallengeSerializer(required=False)},
-    )
-    def post(self, request):
-        data = OtpRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        otp_request(
-            phone=data.validated_data["phone"],
-            ip=client_ip(request),
-            captcha=data.validated_data.get("captcha"),
-        )
-        body = {"sent": True, "expires_in": settings.OTP_TTL_SECONDS}
-        return Response(OtpSentSerializer(body).data, status=status.HTTP_202_ACCEPTED)
-
-
-class VerifyView(APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    throttle_classes = [VerifyIpThrottle, VerifyPhoneThrottle]
-
-    @extend_schema(
-        operation_id="auth_verify",
-        tags=["auth"],
-        summary="Sign in with the code; returns a bearer token",
-        request=VerifySerializer,
-        responses={200: VerifiedSerializer},
-    )
-    @raises(errors.InvalidCode)
-    def post(self, request):
-        data = VerifySerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        result = otp_verify(**data.validated_data)
-        body = {"token": result.token, "voter_id": result.voter.pk, "created": result.created}
-        return Response(VerifiedSerializer(body).data)
-
-
-class SignOutView(APIView):
-    authentication_classes = [VoterTokenAuthentication]
-    permission_classes = [IsVoter]
-
-    @extend_schema(
-        operation_id="auth_logout",
-        tags=["auth"],
-        summary="Revoke the bearer token of this request",
-        request=None,
-        responses={204: None},
-    )
-    def post(self, request):
-        voter_token_revoke(token_id=request.user.identity.token_id)
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --------------------------------------------------------------------------------------
