@@ -51,6 +51,8 @@ IMPORT_ROWS = 300  # above the threshold set below: every import is a Celery job
 IMPORT_THRESHOLD = 100
 # Tasks still running or queued this long after the load stops are counted as lost.
 DRAIN_SECONDS = 180
+# How long a sign-in waits for the worker to write its code (the filesystem broker polls).
+SMS_WAIT_SECONDS = 30
 
 
 def free_port() -> int:
@@ -199,10 +201,16 @@ class Soak:
         self.stats.count("otp", r)
         if r.status_code != 202:
             return None
+        # A worker sends the code after the request (voting.tasks.otp_sms_send): wait for
+        # its file, as a student waits for the text message.
         digits = phone.lstrip("+")
+        deadline = time.monotonic() + SMS_WAIT_SECONDS
         files = sorted(self.sms.glob(f"*-{digits}-*.json"))
+        while not files and time.monotonic() < deadline:
+            time.sleep(0.25)
+            files = sorted(self.sms.glob(f"*-{digits}-*.json"))
         if not files:
-            self.stats.error(f"no SMS file for {phone}")
+            self.stats.error(f"no SMS file for {phone} within {SMS_WAIT_SECONDS} s")
             return None
         code = json.loads(files[-1].read_text(encoding="utf-8"))["code"]
         r = session.post(
