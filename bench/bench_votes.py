@@ -644,6 +644,8 @@ def main() -> int:
             "VAR_DIR": str(work / "var"),
             "PYTHONPATH": str(ROOT),
             "LOG_LEVEL": "WARNING",
+            # Plain HTTP on 127.0.0.1: no redirect to HTTPS (on by default without debug).
+            "SECURE_SSL_REDIRECT": "0",
         }
         os.environ.update(env)
         import django
