@@ -113,13 +113,23 @@ def browser(playwright_instance):
         browser.close()
 
 
+# An operations manager's laptop: the admin's lists must fit it (assert_fits_width).
+LAPTOP_VIEWPORT = {"width": 1366, "height": 768}
+
+
 @pytest.fixture
-def page(browser, live_server):
+def viewport() -> dict[str, int]:
+    """The window of ``page``; a test module overrides it (e.g. with LAPTOP_VIEWPORT)."""
+    return {"width": 1280, "height": 900}
+
+
+@pytest.fixture
+def page(browser, live_server, viewport):
     context = browser.new_context(
         base_url=live_server.url,
         locale="zh-CN",  # Accept-Language: zh-CN → the admin in zh-hans
         timezone_id="Asia/Shanghai",
-        viewport={"width": 1280, "height": 900},
+        viewport=viewport,
         accept_downloads=True,
     )
     context.set_default_timeout(ACTION_TIMEOUT_MS)
@@ -190,3 +200,26 @@ def run_action(page, action: str, *row_texts: str) -> None:
 
 def success_message(page):
     return page.locator("ul.messagelist li.success")
+
+
+def assert_fits_width(page) -> None:
+    """Fail when the page scrolls sideways: neither the document nor an admin change
+    list's table (Django wraps it in ``div.results``, which scrolls on its own) may be
+    wider than the window."""
+    overflow = page.evaluate(
+        """() => {
+            const wide = [];
+            const root = document.documentElement;
+            if (root.scrollWidth > root.clientWidth + 1) {
+                wide.push(`document ${root.scrollWidth} > ${root.clientWidth}`);
+            }
+            for (const el of document.querySelectorAll("#changelist .results, .module, table")) {
+                if (el.scrollWidth > el.clientWidth + 1) {
+                    wide.push(`${el.tagName.toLowerCase()}#${el.id || ""}.${el.className} `
+                        + `${el.scrollWidth} > ${el.clientWidth}`);
+                }
+            }
+            return wide;
+        }"""
+    )
+    assert not overflow, f"{page.url} scrolls sideways: {overflow}"
