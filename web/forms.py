@@ -49,6 +49,13 @@ class SignInForm(forms.Form):
     action = forms.ChoiceField(choices=[(SEND, SEND), (VERIFY, VERIFY)], required=False)
     ref = forms.CharField(max_length=32, required=False, widget=forms.HiddenInput)
     next = forms.CharField(max_length=300, required=False, widget=forms.HiddenInput)
+    # Asked only when the student came from a campaign for one school's students: a new
+    # voter says they study there (the API's ``school``). It never changes a school
+    # already on record (voting/services/sign_in.py).
+    at_school = forms.BooleanField(
+        required=False,
+        widget=forms.CheckboxInput(attrs={"data-testid": "at-school"}),
+    )
 
     def clean_phone(self) -> str:
         try:

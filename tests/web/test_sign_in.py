@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from core import sms
-from tests.factories import AmbassadorFactory, UserFactory, VoterFactory
+from tests.factories import AmbassadorFactory, SchoolFactory, UserFactory, VoterFactory
 from tests.web.helpers import entry_url, sign_in_as
 from voting.models import Voter, VoterToken
 from voting.services.sign_in import voter_tokens_revoke_all
@@ -192,3 +192,70 @@ def test_session_cookie_is_httponly(client):
     send(client)
     response = verify(client, last_code())
     assert response.cookies["sessionid"]["httponly"] is True
+
+
+# A campaign for one school's students: the site asks a new voter whether they study there.
+
+
+@pytest.fixture
+def school_only(entry):
+    campaign = entry.campaign
+    campaign.school_voters_only = True
+    campaign.save(update_fields=["school_voters_only"])
+    return campaign
+
+
+def test_the_school_is_asked_only_for_a_school_only_campaign(client, entry, school_only):
+    school = school_only.pilot.school
+    body = client.get(f"/login/?next={entry_url(entry)}").content.decode()
+    assert 'data-testid="at-school"' in body and f"我在{school.name}就读" in body
+    school_only.school_voters_only = False
+    school_only.save(update_fields=["school_voters_only"])
+    body = client.get(f"/login/?next={entry_url(entry)}").content.decode()
+    assert 'data-testid="at-school"' not in body
+    assert 'data-testid="at-school"' not in client.get("/login/").content.decode()
+
+
+def test_a_new_voter_who_studies_there_gets_the_school_and_can_vote(client, entry, school_only):
+    next_url = entry_url(entry)
+    send(client, next=next_url)
+    verify(client, last_code(), next=next_url, at_school="on")
+    voter = Voter.objects.get(phone=PHONE)
+    assert voter.school == school_only.pilot.school
+    response = client.post(f"{entry_url(entry)}vote/")
+    assert response.status_code in (201, 302)
+    assert entry.votes.filter(voter=voter).count() == 1
+
+
+def test_without_the_tick_the_voter_has_no_school_and_is_refused(client, entry, school_only):
+    send(client, next=entry_url(entry))
+    verify(client, last_code(), next=entry_url(entry))
+    voter = Voter.objects.get(phone=PHONE)
+    assert voter.school is None
+    client.post(f"{entry_url(entry)}vote/")
+    assert not entry.votes.filter(voter=voter).exists()
+
+
+def test_the_tick_never_gives_a_school_the_page_did_not_ask_about(client, entry):
+    # Not a school-only campaign (and no campaign at all): a forged tick sets nothing.
+    send(client, next=entry_url(entry))
+    verify(client, last_code(), next=entry_url(entry), at_school="on")
+    assert Voter.objects.get(phone=PHONE).school is None
+
+
+def test_the_tick_never_changes_a_school_on_record(client, entry, school_only):
+    other = SchoolFactory()
+    VoterFactory(phone=PHONE, school=other)
+    send(client, next=entry_url(entry))
+    verify(client, last_code(), next=entry_url(entry), at_school="on")
+    assert Voter.objects.get(phone=PHONE).school == other
+
+
+@pytest.mark.parametrize(
+    "next_url", ["/c/no-such-campaign/", "/c/%00/", "/admin/", "https://evil.example/c/x/"]
+)
+def test_an_odd_next_asks_nothing_and_signs_in(client, next_url):
+    send(client, next=next_url)
+    response = verify(client, last_code(), next=next_url, at_school="on")
+    assert response.status_code == 302
+    assert Voter.objects.get(phone=PHONE).school is None

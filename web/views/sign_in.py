@@ -8,12 +8,12 @@ API.
 
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import DomainError, NotFound
 from core.privacy import mask_phone
-from voting.selectors.public import vote_list_for_voter
+from voting.selectors.public import campaign_get_public, vote_list_for_voter
 from voting.services.sign_in import otp_request, otp_verify
 from web.forms import SignInForm, safe_next
 from web.session import (
@@ -42,6 +42,7 @@ def sign_in(request):
     if form.is_valid():
         data = form.cleaned_data
         phone = data["phone"]
+        school = _school_asked(request, data["next"])
         if data["action"] != SignInForm.VERIFY:
             if not otp_request_allowed(request, phone=phone):
                 form.add_error(None, throttled_sentence())
@@ -57,7 +58,10 @@ def sign_in(request):
         else:
             try:
                 result = otp_verify(
-                    phone=phone, code=data["code"], ref=data["ref"] or request_ref(request)
+                    phone=phone,
+                    code=data["code"],
+                    ref=data["ref"] or request_ref(request),
+                    school=school if school is not None and data["at_school"] else None,
                 )
             except DomainError as error:
                 form.add_error("code", error.message)
@@ -69,7 +73,35 @@ def sign_in(request):
 
 def _context(request, form, *, sent_to: str | None) -> dict:
     pending = SESSION_PENDING_VOTE in request.session
-    return {"form": form, "sent_to": sent_to, "vote_pending": pending}
+    next_url = form.data.get("next") if form.is_bound else form.initial.get("next")
+    return {
+        "form": form,
+        "sent_to": sent_to,
+        "vote_pending": pending,
+        "school": _school_asked(request, next_url),
+    }
+
+
+def _school_asked(request, next_url: str | None):
+    """The school of the campaign the student is signing in for, when only its students
+    may vote there: the campaign of the vote tapped before signing in, else the one the
+    page after sign-in belongs to. ``None`` when there is none or it is open to all."""
+    pending = request.session.get(SESSION_PENDING_VOTE)
+    slug = pending["slug"] if pending else None
+    if slug is None and next_url:
+        try:
+            match = resolve(next_url.split("?", 1)[0])
+        except Resolver404:
+            match = None
+        if match is not None and match.namespace == "web":
+            slug = match.kwargs.get("slug")
+    if not slug:
+        return None
+    try:
+        campaign = campaign_get_public(slug=slug)
+    except NotFound:
+        return None
+    return campaign.pilot.school if campaign.school_voters_only else None
 
 
 def _after_sign_in(request, next_url: str) -> str:
