@@ -68,18 +68,31 @@ FUNNEL_LABELS = {
 }
 
 
+def _funnel(report: dict) -> list[dict]:
+    """The report's funnel; a pilot's report has none stored, so it is read off its
+    figures (the same steps, added up over its campaigns)."""
+    if "funnel" in report:
+        return report["funnel"]
+    retention = report.get("retention", {})
+    return [
+        {"step": "visitors", "count": report.get("unique_visitors", 0)},
+        {"step": "participants", "count": report.get("participants", 0)},
+        {"step": "new_users", "count": report.get("new_users", 0)},
+        {"step": "d7_retained", "count": retention.get("d7", {}).get("retained", 0)},
+        {"step": "d30_retained", "count": retention.get("d30", {}).get("retained", 0)},
+    ]
+
+
 def funnel_chart(report: dict) -> SafeString:
     chart = pygal.HorizontalBar(**_config(_("Funnel"), print_values=True))
-    for step in report.get("funnel", []):
+    for step in _funnel(report):
         chart.add(_(FUNNEL_LABELS.get(step["step"], step["step"])), [step["count"]])
     return _render(chart)
 
 
 def retention_chart(report: dict) -> SafeString:
     """Retention curve over D1/D7/D30, overall and per channel; immature points are gaps."""
-    chart = pygal.Line(
-        **_config(_("Retention"), range=(0, 1), value_formatter=_percent, print_values=True)
-    )
+    chart = pygal.Line(**_config(_("Retention"), range=(0, 1), value_formatter=_percent))
     chart.x_labels = [str(RETENTION_LABELS[code]) for code in RETENTION_DAYS]
     chart.add(_("all new users"), _curve(report.get("retention", {})))
     for channel, data in sorted(report.get("by_channel", {}).items()):
@@ -104,15 +117,15 @@ def cost_items(report: dict) -> list[tuple[str, Decimal]]:
 
 
 def cost_chart(report: dict) -> SafeString:
-    """A donut of the cost's parts; each slice and legend entry names its ¥ amount and
-    its share of the total, so the chart reads without hovering."""
+    """A donut of the cost's parts; each legend entry names its ¥ amount and its share of
+    the total, so the chart reads without hovering (values printed on the slices would
+    overlap on the small ones)."""
     items = cost_items(report)
     total = sum((value for _name, value in items), Decimal(0))
     chart = pygal.Pie(
         **_config(
             _("Cost breakdown"),
             inner_radius=0.45,
-            print_values=True,
             value_formatter=lambda value: money_text(value),
             legend_at_bottom_columns=2,
         )
@@ -156,8 +169,10 @@ def all_charts(report: dict, *, nonce: str = "") -> list[SafeString]:
         chart_for_csp(chart, nonce)
         for chart in (
             funnel_chart(report),
-            daily_votes_chart(report),
+            # A pilot's report has no daily votes of its own (its campaigns' pages do).
+            daily_votes_chart(report) if "daily_votes" in report else None,
             retention_chart(report),
             cost_chart(report),
         )
+        if chart is not None
     ]

@@ -19,7 +19,11 @@ from reports.models import Report
 def _cost_rows(cost: dict) -> list[dict[str, str]]:
     total = f.decimal_or_none(cost.get("total")) or 0
     items = [
-        (_("Prizes"), cost.get("prizes"), f.label(f.PRIZES_BASIS_LABELS, cost.get("prizes_basis"))),
+        (
+            _("Prizes"),
+            cost.get("prizes"),
+            f.label(f.PRIZES_BASIS_LABELS, cost["prizes_basis"]) if "prizes_basis" in cost else "",
+        ),
         (_("Labour"), cost.get("labour"), ""),
     ]
     by_category = cost.get("expenses_by_category")

@@ -107,16 +107,18 @@ def retention_cell(view: dict, code: str) -> dict[str, Any]:
     figure = view.get("retention", {}).get(code, {})
     cohort = figure.get("cohort") or 0
     rate = figure.get("rate")
+    note = ""
     if not cohort:
         text = _("not yet mature")
     else:
         text = percent_text(rate)
         if not figure.get("mature", True):
-            text += " " + _("(%(cohort)s old enough)") % {"cohort": cohort}
+            note = _("(%(cohort)s old enough)") % {"cohort": cohort}
     return {
         "rate": rate,
         "retained": figure.get("retained"),
         "cohort": cohort,
         "mature": figure.get("mature"),
         "text": text,
+        "note": note,
     }
