@@ -82,3 +82,22 @@ def test_a_failed_report_says_so(ops_client, report):
 def test_the_reports_list_names_subjects_by_title(ops_client, report):
     html = ops_client.get(reverse("admin:reports_report_changelist")).content.decode()
     assert "夜跑挑战赛" in html and "night-run" not in html
+
+
+def test_the_comparison_shows_titles_percentages_and_money(ops_client, report):
+    data = {
+        **report.data,
+        "pilot": report.pilot_id,
+        "pilot_name": "old-name",
+        "school": "fudan",
+        "new_users_per_1000_students": 0.5,
+    }
+    Report.objects.create(pilot=report.pilot, status=Report.Status.DONE, data=data)
+    html = ops_client.get(reverse("admin:reports_report_compare")).content.decode()
+    assert "复旦跑步试点" in html and "复旦大学" in html
+    assert ">fudan<" not in html and "old-name" not in html
+    for label in ("次日留存", "7日留存", "30日留存", "按30日留存"):
+        assert label in html
+    assert ">d7<" not in html.lower() and "0.6 " not in html
+    assert "60.0%" in html and "¥500.50" in html
+    assert 'id="pilot-compare-export"' in html
