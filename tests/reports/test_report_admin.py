@@ -53,7 +53,7 @@ def test_exports_are_safe_spreadsheets(ops_client, campaign):
     assert xlsx.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
     summary = {row[0]: row[1] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)}
-    assert summary["new_users"] == 1 and summary["campaign"] == "night-run"
+    assert summary["新用户"] == 1  # tests/reports/test_report_xlsx.py reads the rest
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
@@ -100,10 +100,13 @@ def test_verdict_reasons_read_in_the_pages_language(ops_client, campaign):
     page = ops_client.get(change)  # zh-hans by default
     english = escape(report.data["verdict"]["reasons"][0])
     first = messages[0]
-    assert page_says(page, first["msgid"], **first["params"])
+    # The basis reads as a retention day, not the JSON's code.
+    assert first["params"]["basis"] == "d7"
+    assert page_says(page, first["msgid"], **{**first["params"], "basis": "7日留存"})
     assert english not in page.content.decode()
     english_page = ops_client.get(change, HTTP_ACCEPT_LANGUAGE="en")
-    assert english in english_page.content.decode()
+    readable = first["msgid"] % {**first["params"], "basis": "7-day retention"}
+    assert escape(readable) in english_page.content.decode()
 
 
 def test_reports_stored_before_reason_messages_show_their_english(ops_client, campaign):
