@@ -31,7 +31,11 @@ class PilotReplicateForm(forms.Form):
     starts_on = forms.DateField(
         label=_("starts on"), help_text=_("Every date of the plan shifts by the same days.")
     )
-    name = forms.CharField(label=_("pilot name"), max_length=120)
+    name = forms.CharField(
+        label=_("pilot name"),
+        max_length=120,
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
+    )
     titles_school = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, pilot: Pilot, **kwargs):

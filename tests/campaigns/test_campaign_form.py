@@ -281,7 +281,9 @@ def test_a_gap_between_entries_and_voting_is_warned_but_saved(ops_client):
     )
     response = ops_client.post(reverse(ADD_URL), data, follow=True)
     assert Campaign.objects.count() == 1
-    assert warnings_of(response) == ["报名截止后 2 日才开始投票：这段时间里既不能报名也不能投票。"]
+    assert warnings_of(response) == [
+        "作品征集截止后 2 日才开始投票：这段时间里既不能提交作品也不能投票。"
+    ]
 
 
 @pytest.mark.parametrize(
