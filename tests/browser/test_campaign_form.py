@@ -126,6 +126,17 @@ def lists_fit_the_laptop(page, step) -> None:
         assert_fits_width(page)
 
 
+def campaign_list_fits_in_english(page, step) -> None:
+    """English headers and labels are longer: the list must still fit."""
+    with step("39-campaign-list-fits-english"):
+        page.goto("/admin/campaigns/campaign/")
+        page.select_option("#language-switch select", "en")
+        expect(page.locator("#result_list thead")).to_contain_text("Votes a day (per entry)")
+        assert_fits_width(page)
+    page.select_option("#language-switch select", "zh-hans")
+    expect(page.locator("#result_list thead")).to_contain_text("每天票数")
+
+
 def replicate_with_new_titles(page, step, *, pilot: Pilot, school_name: str) -> None:
     """The copy asks each campaign's title for the new school, prefilled."""
     with step("36-pilot-replicate-form"):
@@ -174,3 +185,5 @@ def test_manager_sets_up_a_campaign_and_copies_the_pilot(page, step, ops_login, 
     assert LONG_TITLE.replace("北京大学", "浙江大学") in titles
     assert "浙大每日跑步话题" in titles and "北京大学最美夜跑" not in titles
     assert "浙江大学最美夜跑" in titles
+
+    campaign_list_fits_in_english(page, step)
