@@ -8,16 +8,23 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from campaigns.forms import (
     CampaignAdminForm,
     PilotReplicateForm,
     PrizeAdminForm,
     PrizeFormSet,
+    PrizeInlineForm,
     RoundAdminForm,
     RoundFormSet,
+    RoundInlineForm,
+    round_label,
 )
 from campaigns.models import (
     AuditLog,
@@ -48,6 +55,19 @@ admin.site.index_title = _("Operations")
 
 
 RelatedOnly = admin.RelatedOnlyFieldListFilter
+# Characters of a title a change list shows; the whole title is its tooltip.
+TITLE_CHARS = 20
+
+
+SHORT_KINDS = {
+    Campaign.Kind.CONTEST: pgettext_lazy("campaign kind", "contest"),
+    Campaign.Kind.DAILY_TOPIC: pgettext_lazy("campaign kind", "daily topic"),
+}
+
+
+def truncated(text: str, chars: int) -> str:
+    """``text`` cut to ``chars`` characters (with …), the whole of it on hover."""
+    return format_html('<span title="{}">{}</span>', text, Truncator(text).chars(chars))
 
 
 @admin.register(School)
@@ -100,14 +120,37 @@ class PilotAdmin(SchoolScopedAdmin):
             initial={"name": pilot.name, "starts_on": pilot.starts_on},
             pilot=pilot,
         )
-        if form.is_valid():
-            copy = pilot_replicate(pilot=pilot, actor=request.user, **form.cleaned_data)
+        if form.is_valid() and not form.titles_ready():
+            # Second step: the copied campaigns' titles, filled in for the chosen school.
+            if form.asks_titles:
+                self.message_user(
+                    request,
+                    _("The school changed: the titles were filled in again, check them."),
+                    messages.WARNING,
+                )
+            form = PilotReplicateForm(form.data_with_titles(), pilot=pilot)
+        elif form.is_valid():
+            copy = pilot_replicate(
+                pilot=pilot,
+                actor=request.user,
+                school=form.cleaned_data["school"],
+                starts_on=form.cleaned_data["starts_on"],
+                name=form.cleaned_data["name"],
+                titles=form.titles(),
+            )
             self.message_user(
                 request,
                 _("Replicated as “%(pilot)s”: its campaigns are drafts to review.")
                 % {"pilot": copy},
                 messages.SUCCESS,
             )
+            for title in form.titles_naming_old_school():
+                self.message_user(
+                    request,
+                    _("“%(title)s” still names %(school)s.")
+                    % {"title": title, "school": pilot.school},
+                    messages.WARNING,
+                )
             return HttpResponseRedirect(reverse("admin:campaigns_pilot_change", args=[copy.pk]))
         return TemplateResponse(
             request,
@@ -125,6 +168,7 @@ class PilotAdmin(SchoolScopedAdmin):
 
 class RoundInline(ScopedInlineMixin, admin.TabularInline):
     model = Round
+    form = RoundInlineForm
     formset = RoundFormSet
     extra = 0
     fields = ["number", "topic", "voting_starts_at", "voting_ends_at"]
@@ -132,6 +176,7 @@ class RoundInline(ScopedInlineMixin, admin.TabularInline):
 
 class PrizeInline(ScopedInlineMixin, admin.TabularInline):
     model = Prize
+    form = PrizeInlineForm
     formset = PrizeFormSet
     extra = 0
     fields = ["round", "name", "rank_from", "rank_to", "unit_cost", "quantity"]
@@ -140,22 +185,22 @@ class PrizeInline(ScopedInlineMixin, admin.TabularInline):
 @admin.register(Campaign)
 class CampaignAdmin(SchoolScopedAdmin):
     form = CampaignAdminForm
+    # Fits a 1366 px laptop (tests/browser/test_campaign_form.py): one column per
+    # question a manager asks of the list, long titles cut with the whole one on hover.
     list_display = [
-        "title",
-        "slug",
-        "pilot",
-        "kind",
+        "short_title",
+        "school",
+        "kind_short",
         "status",
-        "voting_starts_at",
-        "voting_ends_at",
-        "votes_per_day",
-        "votes_per_entry_per_day",
+        "voting_window",
+        "vote_limits",
         "entry_count",
     ]
     list_filter = ["status", "kind", ("pilot__school", RelatedOnly)]
     list_select_related = ["pilot__school"]
     search_fields = ["title", "slug", "pilot__name", "pilot__school__name"]
-    prepopulated_fields = {"slug": ["title"]}
+    # No prepopulated slug: the admin's script drops Chinese; a blank slug is made from
+    # the title on save, in pinyin (campaigns/forms.py).
     date_hierarchy = "voting_starts_at"
     inlines = [RoundInline, PrizeInline]
     # voting/admin/leaderboards.py adds "Refresh leaderboards now" (the voting app is above).
@@ -184,12 +229,58 @@ class CampaignAdmin(SchoolScopedAdmin):
         ),
     ]
 
+    class Media:
+        css = {"all": ["admin/css/campaign-form.css"]}
+
+    def get_fieldsets(self, request, obj=None):
+        # The reason for a frozen change only once voting has opened (the form drops
+        # the field otherwise: campaigns/forms.py).
+        if obj is not None and campaign_policy_frozen(campaign=obj):
+            return self.fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "change_reason"]})
+            for name, options in self.fieldsets
+        ]
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_entries=Count("entries"))
+
+    @admin.display(description=_("title"), ordering="title")
+    def short_title(self, obj: Campaign) -> str:
+        return truncated(obj.title, TITLE_CHARS)
+
+    @admin.display(description=_("school"), ordering="pilot__school__name")
+    def school(self, obj: Campaign) -> str:
+        return truncated(obj.pilot.school.name, 8)
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_short(self, obj: Campaign) -> str:
+        return SHORT_KINDS.get(obj.kind) or obj.get_kind_display()
+
+    @admin.display(description=_("voting (Asia/Shanghai)"), ordering="voting_starts_at")
+    def voting_window(self, obj: Campaign) -> str:
+        # Days in the list, the times on hover: two short lines instead of four long ones.
+        starts, ends = localtime(obj.voting_starts_at), localtime(obj.voting_ends_at)
+        return format_html(
+            '<span class="cf-nowrap" title="{} – {}">{}<br>– {}</span>',
+            date_format(starts, "SHORT_DATETIME_FORMAT"),
+            date_format(ends, "SHORT_DATETIME_FORMAT"),
+            starts.date().isoformat(),
+            ends.date().isoformat(),
+        )
+
+    @admin.display(description=_("votes a day (per entry)"))
+    def vote_limits(self, obj: Campaign) -> str:
+        return f"{obj.votes_per_day} ({obj.votes_per_entry_per_day})"
 
     @admin.display(description=_("entries"), ordering="n_entries")
     def entry_count(self, obj: Campaign) -> int:
         return obj.n_entries
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        for warning in form.window_warnings():
+            self.message_user(request, warning, messages.WARNING)
 
     def save_related(self, request, form, formsets, change):
         frozen = campaign_policy_frozen(campaign=form.instance)
@@ -213,6 +304,9 @@ class CampaignAdmin(SchoolScopedAdmin):
 
 class FrozenChildAdmin(SchoolScopedAdmin):
     audit_action = ""
+
+    class Media:
+        css = {"all": ["admin/css/campaign-form.css"]}
 
     def save_model(self, request, obj, form, change):
         campaign = form.frozen_campaign() if form.has_changed() else None
@@ -251,20 +345,57 @@ class FrozenChildAdmin(SchoolScopedAdmin):
 class RoundAdmin(FrozenChildAdmin):
     form = RoundAdminForm
     audit_action = "round.change_after_opening"
-    list_display = ["__str__", "campaign", "number", "topic", "voting_starts_at", "voting_ends_at"]
+    list_display = [
+        "round_name",
+        "campaign_title",
+        "number",
+        "voting_starts_at",
+        "voting_ends_at",
+    ]
     list_filter = [("campaign", RelatedOnly)]
     list_select_related = ["campaign"]
     search_fields = ["topic", "campaign__title"]
+
+    @admin.display(description=_("round"), ordering="number")
+    def round_name(self, obj: Round) -> str:
+        return truncated(round_label(obj), TITLE_CHARS)
+
+    @admin.display(description=_("campaign"), ordering="campaign__title")
+    def campaign_title(self, obj: Round) -> str:
+        return truncated(obj.campaign.title, TITLE_CHARS)
 
 
 @admin.register(Prize)
 class PrizeAdmin(FrozenChildAdmin):
     form = PrizeAdminForm
     audit_action = "prize.change_after_opening"
-    list_display = ["name", "campaign", "round", "rank_from", "rank_to", "unit_cost", "quantity"]
+    list_display = [
+        "short_name",
+        "campaign_title",
+        "round_name",
+        "ranks",
+        "unit_cost",
+        "quantity",
+    ]
     list_filter = [("campaign", RelatedOnly)]
-    list_select_related = ["campaign", "round__campaign"]
+    list_select_related = ["campaign", "round"]
     search_fields = ["name", "campaign__title"]
+
+    @admin.display(description=pgettext_lazy("thing", "name"), ordering="name")
+    def short_name(self, obj: Prize) -> str:
+        return truncated(obj.name, TITLE_CHARS)
+
+    @admin.display(description=_("campaign"), ordering="campaign__title")
+    def campaign_title(self, obj: Prize) -> str:
+        return truncated(obj.campaign.title, TITLE_CHARS)
+
+    @admin.display(description=_("round"), ordering="round__number")
+    def round_name(self, obj: Prize) -> str:
+        return truncated(round_label(obj.round), 16) if obj.round else _("every round")
+
+    @admin.display(description=_("ranks"), ordering="rank_from")
+    def ranks(self, obj: Prize) -> str:
+        return f"{obj.rank_from}–{obj.rank_to}"
 
 
 class ExpenseAdminForm(forms.ModelForm):

@@ -4,9 +4,33 @@ from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
 
-from campaigns.models import Campaign, Expense, Prize
+from campaigns.models import Campaign, Expense, Prize, School
+from core.codes import new_code
+from core.slugs import slug_from_text
 
 ZERO = Decimal("0.00")
+SLUG_MAX_LENGTH = Campaign._meta.get_field("slug").max_length
+
+
+def campaign_slug_free(*, base: str, exclude_pk: int | None = None) -> str:
+    """``base``, or ``base-2``, ``base-3``... : the first slug no other campaign has
+    (slugs are unique across schools: the student site's URLs carry no school). The
+    unique constraint still decides a race between two saves; this only picks a name."""
+    taken = Campaign.objects.exclude(pk=exclude_pk) if exclude_pk else Campaign.objects
+    slug, n = base[:SLUG_MAX_LENGTH], 2
+    while taken.filter(slug=slug).exists():
+        suffix = f"-{n}"
+        slug, n = base[: SLUG_MAX_LENGTH - len(suffix)].rstrip("-") + suffix, n + 1
+    return slug
+
+
+def campaign_slug_for_title(*, title: str, exclude_pk: int | None = None) -> str:
+    """A free slug from a title, pinyin for Chinese (core/slugs.py); a short random
+    code where the title has nothing to spell (only emoji or punctuation)."""
+    base = slug_from_text(title, max_length=SLUG_MAX_LENGTH - 4)  # room for "-999"
+    if not base:
+        base = f"campaign-{new_code(6).lower()}"
+    return campaign_slug_free(base=base, exclude_pk=exclude_pk)
 
 
 def pilot_campaigns_that_ran(*, pilot_id: int) -> QuerySet[Campaign]:
@@ -22,6 +46,15 @@ def pilot_campaigns_that_ran(*, pilot_id: int) -> QuerySet[Campaign]:
         )
         .distinct()
     )
+
+
+def campaign_title_for_school(*, title: str, old_school: School, new_school: School) -> str:
+    """A copied campaign's title with the old school's name replaced by the new one's
+    ("北京大学最美跑者" → "浙江大学最美跑者"). Schools have one name, no short form, so a
+    title naming "北大" is left for the person copying it to rename."""
+    if not old_school.name:
+        return title
+    return title.replace(old_school.name, new_school.name)
 
 
 def campaign_share_of_pilot(*, campaign: Campaign) -> Decimal:

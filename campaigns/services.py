@@ -1,14 +1,18 @@
 """Writes of the campaigns app."""
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.utils import timezone
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from campaigns.audit import audit_record
 from campaigns.models import Campaign, Pilot, Prize, Round, School
+from campaigns.selectors import campaign_slug_free
 
 # The vote policy: frozen once voting opens (docs/vote-policy.md).
 POLICY_FIELDS = ("votes_per_day", "votes_per_entry_per_day", "school_voters_only")
@@ -34,6 +38,60 @@ def campaign_policy_frozen(*, campaign: Campaign) -> bool:
     if campaign.pk is None:
         return False
     return Campaign.objects.filter(pk=campaign.pk, voting_starts_at__lte=timezone.now()).exists()
+
+
+# A window shorter than this is probably a typo (a day for a month), not a plan.
+SHORT_WINDOW = timedelta(days=1)
+
+
+def field_labels(model: type[models.Model], names: list[str] | tuple[str, ...]) -> str:
+    """The fields' labels (verbose names) in the active language, as a list reads in it
+    ("投票截止时间、状态"): messages name what people see on the form, never attributes."""
+    labels = [str(model._meta.get_field(name).verbose_name) for name in names]
+    return pgettext("list separator", ", ").join(labels)
+
+
+def campaign_window_warnings(
+    *,
+    kind: str,
+    submission_starts_at: datetime,
+    submission_ends_at: datetime,
+    voting_starts_at: datetime,
+    voting_ends_at: datetime,
+) -> list[str]:
+    """Windows that are allowed but probably not meant (the impossible ones are the
+    model's check constraints): worth a warning, never a refusal."""
+    warnings = []
+    if voting_starts_at > submission_ends_at:
+        warnings.append(
+            _("Entries close %(gap)s before voting opens: in between nobody can enter or vote.")
+            % {"gap": timesince(submission_ends_at, voting_starts_at, depth=2)}
+        )
+    elif kind == Campaign.Kind.CONTEST and voting_starts_at < submission_ends_at:
+        # Daily topics take entries while earlier days are voted on; a contest seldom does.
+        warnings.append(
+            _(
+                "Voting opens before entries close: entries sent later have less time "
+                "to collect votes."
+            )
+        )
+    if voting_ends_at < submission_ends_at:
+        warnings.append(
+            _(
+                "Voting closes before entries close: an entry sent after voting closes "
+                "can never get a vote."
+            )
+        )
+    for label, starts, ends in (
+        (_("The entry window"), submission_starts_at, submission_ends_at),
+        (_("The voting window"), voting_starts_at, voting_ends_at),
+    ):
+        if starts < ends < starts + SHORT_WINDOW:
+            warnings.append(
+                _("%(window)s is only %(length)s long.")
+                % {"window": label, "length": timesince(starts, ends, depth=2)}
+            )
+    return warnings
 
 
 def campaign_frozen_change_errors(*, before: dict[str, Any], after: dict[str, Any]) -> list[str]:
@@ -85,22 +143,25 @@ def campaign_record_frozen_change(
     )
 
 
-def _free_slug(base: str) -> str:
-    slug, n = base[:80], 2
-    while Campaign.objects.filter(slug=slug).exists():
-        suffix = f"-{n}"
-        slug, n = base[: 80 - len(suffix)] + suffix, n + 1
-    return slug
-
-
 def pilot_replicate(
-    *, pilot: Pilot, school: School, starts_on: date, actor: Any, name: str = ""
+    *,
+    pilot: Pilot,
+    school: School,
+    starts_on: date,
+    actor: Any,
+    name: str = "",
+    titles: dict[int, str] | None = None,
 ) -> Pilot:
     """Copy a pilot to another school, its schedule shifted to start on ``starts_on``.
 
     Copies campaigns (as drafts), rounds, prizes, vote policy, budget and targets; never
-    entries, votes, voters or costs, which belong to the original school.
+    entries, votes, voters or costs, which belong to the original school. ``titles``
+    gives copied campaigns new titles by the original's id (the others keep theirs); a
+    blank one is refused before anything is written.
     """
+    titles = {pk: title.strip() for pk, title in (titles or {}).items()}
+    if any(not title for title in titles.values()):
+        raise ValidationError(_("Every copied campaign needs a title."))
     shift = starts_on - pilot.starts_on
     with transaction.atomic():
         copy = Pilot(
@@ -121,8 +182,8 @@ def pilot_replicate(
             new_campaign = Campaign.objects.create(
                 pilot=copy,
                 kind=campaign.kind,
-                slug=_free_slug(f"{campaign.slug}-{school.slug}"),
-                title=campaign.title,
+                slug=campaign_slug_free(base=f"{campaign.slug}-{school.slug}"),
+                title=titles.get(campaign.pk, campaign.title),
                 rules=campaign.rules,
                 status=Campaign.Status.DRAFT,
                 submission_starts_at=campaign.submission_starts_at + shift,
@@ -157,6 +218,10 @@ def pilot_replicate(
             actor=actor,
             action="pilot.replicate",
             target=copy,
-            data={"from_pilot": pilot.pk, "shift_days": shift.days},
+            data={
+                "from_pilot": pilot.pk,
+                "shift_days": shift.days,
+                "titles": {str(pk): title for pk, title in titles.items()},
+            },
         )
     return copy

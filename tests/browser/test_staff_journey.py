@@ -176,6 +176,9 @@ def test_operations_staff_journey(page, step, celery_worker, tmp_path):
         page.select_option("#id_school", label="浙江大学")
         page.fill("#id_starts_on", "2027-03-01")
         page.fill("#id_name", "浙大校园跑步推广试点")
+        # Then the copied campaigns' titles, filled in for the new school.
+        page.locator("#replicate-form input[type=submit]").click()
+        expect(page.locator("#replicate-titles")).to_be_visible()
 
     with step("16-pilot-replicated"):
         page.locator("#replicate-form input[type=submit]").click()

@@ -93,7 +93,7 @@ def test_prize_on_another_campaigns_round_is_refused(ops_client):
     data = prize_form(prize, round=foreign_round.pk)
     response = ops_client.post(reverse("admin:campaigns_prize_add"), data)
     assert response.status_code == 200
-    assert page_says(response, "This round belongs to another campaign.")
+    assert page_says(response, "Choose one of this campaign's rounds, or none for every round.")
     assert not Prize.objects.exists()
 
 
@@ -130,7 +130,7 @@ def test_window_and_status_changes_after_opening_are_audited(ops_client, ops_use
     assert page_says(
         response,
         "Voting has opened: give a reason for changing %(fields)s.",
-        fields="voting_ends_at",
+        fields="投票截止时间",  # the field's label (campaigns/services.py: field_labels)
     )
     data.update(change_reason="延长投票", status=Campaign.Status.CLOSED)
     assert ops_client.post(url, data).status_code == 302

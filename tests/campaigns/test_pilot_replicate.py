@@ -111,17 +111,20 @@ def test_admin_replicate_action_asks_then_copies(ops_client, original):
     assert original.school not in ask.context["form"].fields["school"].queryset
     assert Pilot.objects.count() == 1
 
-    done = ops_client.post(
-        url,
-        {
-            "action": "replicate",
-            "apply": "1",
-            "_selected_action": [original.pk],
-            "school": target.pk,
-            "starts_on": "2027-03-01",
-            "name": "浙大春季试点",
-        },
-    )
+    step_one = {
+        "action": "replicate",
+        "apply": "1",
+        "_selected_action": [original.pk],
+        "school": target.pk,
+        "starts_on": "2027-03-01",
+        "name": "浙大春季试点",
+    }
+    # First the school: then the copied campaigns' titles are asked, nothing written yet.
+    titles = ops_client.post(url, step_one)
+    assert titles.status_code == 200 and titles.context["form"].asks_titles
+    assert Pilot.objects.count() == 1
+    data = {field.html_name: field.value() for field in titles.context["form"]}
+    done = ops_client.post(url, {**step_one, **data})
     copy = Pilot.objects.get(school=target)
     assert done.status_code == 302 and done["Location"].endswith(f"/{copy.pk}/change/")
     assert copy.replicated_from == original and copy.name == "浙大春季试点"

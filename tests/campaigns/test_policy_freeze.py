@@ -34,7 +34,7 @@ def test_after_voting_opens_a_policy_change_without_reason_is_refused(ops_client
     assert page_says(
         response,
         "Voting has opened: give a reason for changing %(fields)s.",
-        fields="votes_per_day",
+        fields="每人每天的票数上限",  # the field's label, never its attribute name
     )
     campaign.refresh_from_db()
     assert campaign.votes_per_day == 3
