@@ -50,6 +50,7 @@ INNER_RANK = {
     "resources": 3,
     "seed": 3,
     "admin": 4,
+    "admin_audit": 4,
     "api": 4,
     "views": 4,
     "templatetags": 4,
