@@ -137,6 +137,8 @@ def test_the_page_shows_details_as_label_and_value(entries, ops_client):
     assert "原值: 每人每天的票数上限: 3" in html
     assert "奖品有变动: 否" in html and "轮次有变动: 是" in html
     assert "{&quot;" not in html and '{"' not in html
+    # The page's title and breadcrumb name the action in words too.
+    assert "投票规则或时间在投票开始后被修改 最美跑者" in html.split("<h2>")[0]
     html = ops_client.get(reverse("admin:campaigns_auditlog_change", args=[award.pk])).content
     html = html.decode()
     assert reverse("admin:voting_entry_change", args=[entry.pk]) in html
