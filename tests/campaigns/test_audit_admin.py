@@ -188,3 +188,14 @@ def test_interns_cannot_read_the_log(entries, ambassador_client):
     _c, _e, policy, _a = entries
     url = reverse("admin:campaigns_auditlog_change", args=[policy.pk])
     assert ambassador_client.get(url).status_code in (302, 403)
+
+
+def test_the_list_is_a_fixed_number_of_queries(
+    entries, ops_user, ops_client, django_assert_max_num_queries
+):
+    campaign, _entry, _policy, _award = entries
+    for n in range(30):
+        audit_record(actor=ops_user, action="votes.invalidate", target=campaign, data={"votes": n})
+    ops_client.get(CHANGELIST)
+    with django_assert_max_num_queries(12):
+        assert ops_client.get(CHANGELIST).status_code == 200
