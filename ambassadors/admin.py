@@ -27,19 +27,10 @@ RelatedOnly = admin.RelatedOnlyFieldListFilter
 @admin.register(Ambassador)
 class AmbassadorAdmin(RosterImportExportMixin, SchoolScopedAdmin):
     import_kind = "ambassadors"
-    list_display = [
-        "name",
-        "school",
-        "student_id",
-        "role",
-        "phone",
-        "hourly_rate",
-        "stipend",
-        "active",
-        "referral_code",
-        "recruited",
-        "share_kit",
-    ]
+    # Fits a 1366 px laptop beside the filters: name over student id, pay in one cell,
+    # the referral code as the text of its link.
+    list_display = ["who", "school", "role", "phone", "pay", "active", "recruited", "share_kit"]
+    list_display_links = ["who"]
     list_filter = ["active", "role", ("school", RelatedOnly)]
     list_select_related = ["school"]
     search_fields = ["name", "student_id", "referral_code", "email"]
@@ -88,6 +79,17 @@ class AmbassadorAdmin(RosterImportExportMixin, SchoolScopedAdmin):
     def masked_phone(self, obj: Ambassador) -> str:
         return mask_phone(obj.phone)
 
+    @admin.display(description=_("name"), ordering="name")
+    def who(self, obj: Ambassador) -> str:
+        return format_html('{}<br><span class="quiet">{}</span>', obj.name, obj.student_id)
+
+    @admin.display(description=_("pay (CNY)"), ordering="hourly_rate")
+    def pay(self, obj: Ambassador) -> str:
+        hourly = _("%(rate)s/h") % {"rate": obj.hourly_rate}
+        if obj.stipend:
+            return format_html("{}<br>+ {}", hourly, obj.stipend)
+        return hourly
+
     @admin.display(description=_("voters recruited"), ordering="n_recruited")
     def recruited(self, obj: Ambassador) -> int:
         return obj.n_recruited
@@ -105,11 +107,12 @@ class AmbassadorAdmin(RosterImportExportMixin, SchoolScopedAdmin):
             return "-"
         poster = reverse("admin:ambassadors_ambassador_share_poster", args=[obj.pk])
         return format_html(
-            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            '<a href="{}" title="{}">{}</a> · <a href="{}">{}</a>',
             referral_url(obj),
             _("referral link"),
+            obj.referral_code,
             poster,
-            _("download poster"),
+            _("poster"),
         )
 
     def get_urls(self):
@@ -138,7 +141,7 @@ class AmbassadorAdmin(RosterImportExportMixin, SchoolScopedAdmin):
 @admin.register(WorkLog)
 class WorkLogAdmin(RosterImportExportMixin, SchoolScopedAdmin):
     import_kind = "worklogs"
-    list_display = ["date", "ambassador", "hours", "task", "approved"]
+    list_display = ["date", "ambassador", "hours", "task_short", "approved"]
     list_filter = ["approved", ("ambassador__school", RelatedOnly), ("ambassador", RelatedOnly)]
     list_select_related = ["ambassador__school"]
     search_fields = ["task", "ambassador__name"]
@@ -148,6 +151,11 @@ class WorkLogAdmin(RosterImportExportMixin, SchoolScopedAdmin):
     # row roster). The search runs AmbassadorAdmin's school-scoped queryset, and the
     # posted id is checked against the scoped form field.
     autocomplete_fields = ["ambassador"]
+
+    @admin.display(description=_("task"), ordering="task")
+    def task_short(self, obj: WorkLog) -> str:
+        # Clipped to fit a laptop's list; the whole task in the title.
+        return format_html('<span class="cell-clip" title="{}">{}</span>', obj.task, obj.task)
 
     def get_readonly_fields(self, request, obj=None):
         # Interns log hours; operations staff approve them. An approved log is read-only

@@ -27,6 +27,7 @@ from campaigns.rules import is_ops
 from core.phones import InvalidPhone, phone_normalize
 from core.privacy import mask_phone
 from core.spreadsheets.cleaners import (
+    bool_words,
     clean_bool,
     clean_choice,
     clean_date,
@@ -112,6 +113,7 @@ class AmbassadorResource(RosterResource):
         "active": "是",
     }
     template_lists = {"role": Ambassador.Role.choices, "active": [(True, "是"), (False, "否")]}
+    option_words = {"role": _roles, "active": bool_words}
 
     school = fields.Field(attribute="school__name", column_name="学校", readonly=True)
     name = fields.Field(attribute="name", column_name="姓名")

@@ -15,6 +15,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from campaigns import admin_audit  # noqa: F401  (registers the audit log's admin)
 from campaigns.forms import (
     CampaignAdminForm,
     PilotReplicateForm,
@@ -27,7 +28,6 @@ from campaigns.forms import (
     round_label,
 )
 from campaigns.models import (
-    AuditLog,
     Campaign,
     Expense,
     Pilot,
@@ -39,7 +39,7 @@ from campaigns.models import (
 from campaigns.rosters import admin_jobs  # noqa: F401  (registers the import jobs' admin)
 from campaigns.rosters.admin import RosterImportExportMixin
 from campaigns.rules import is_ops
-from campaigns.scoping import ReadOnlyAdmin, SchoolScopedAdmin, ScopedInlineMixin
+from campaigns.scoping import SchoolScopedAdmin, ScopedInlineMixin
 from campaigns.services import (
     campaign_first_round_ensure,
     campaign_policy_frozen,
@@ -437,20 +437,6 @@ class ExpenseAdmin(RosterImportExportMixin, SchoolScopedAdmin):
         if not obj.receipt:
             return "—"
         return format_html('<a href="{}">{}</a>', private_file_url(obj.receipt), _("Open"))
-
-
-@admin.register(AuditLog)
-class AuditLogAdmin(ReadOnlyAdmin):
-    """Read-only: the log is written by services and never edited."""
-
-    list_display = ["at", "actor", "action", "school", "object_repr", "reason"]
-    list_filter = ["action", ("school", RelatedOnly)]
-    list_select_related = ["actor", "school"]
-    search_fields = ["object_repr", "reason", "actor__username"]
-    date_hierarchy = "at"
-
-    def has_view_permission(self, request, obj=None):
-        return is_ops(request.user)
 
 
 @admin.register(StaffPhone)

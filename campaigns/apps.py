@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 class CampaignsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "campaigns"
-    verbose_name = _("campaigns")
+    verbose_name = _("Campaign management")
 
     def ready(self) -> None:
         from campaigns.roles import roles_sync

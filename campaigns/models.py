@@ -396,7 +396,10 @@ class AuditLog(models.Model):
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{localtime(self.at):%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+        from campaigns.audit import audit_action_label  # the labels live beside the writer
+
+        action = audit_action_label(self.action)
+        return f"{localtime(self.at):%Y-%m-%d %H:%M} {action} {self.object_repr}"
 
 
 class StaffPhone(models.Model):

@@ -74,6 +74,7 @@ class ExpenseResource(RosterResource):
     }
     # Drop-down lists of the template: the labels in Chinese (campaigns/rosters/blanks.py).
     template_lists = {"category": Expense.Category.choices}
+    option_words = {"category": _categories}
 
     school = fields.Field(attribute="pilot__school__name", column_name="学校", readonly=True)
     pilot = fields.Field(attribute="pilot__name", column_name="试点")

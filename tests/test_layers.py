@@ -1,7 +1,7 @@
 """The house's layering, read from the code's own imports (docs/architecture.md).
 
 - Apps, bottom to top: ``core`` < ``campaigns`` < ``ambassadors`` < ``voting`` <
-  ``reports`` < ``web`` < ``demo``; a module imports only from its own layer or below.
+  ``reports`` < ``home`` < ``web`` < ``demo``; a module imports only from its own layer or below.
   ``core`` imports no app, and nothing imports ``demo``.
 - Inside an app: models and errors < selectors < services < tasks and import resources
   < admin, API, site views and commands. At module level an import never goes up. The
@@ -24,7 +24,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.module_loading import import_string
 
 REPO = Path(__file__).resolve().parents[1]
-APPS = ["core", "campaigns", "ambassadors", "voting", "reports", "web", "demo"]
+APPS = ["core", "campaigns", "ambassadors", "voting", "reports", "home", "web", "demo"]
 APP_RANK = {name: rank for rank, name in enumerate(APPS)}
 
 # The layer of a module inside its app, by its first path component below the app.
@@ -45,12 +45,15 @@ INNER_RANK = {
     "pilot": 2,
     "charts": 2,
     "exports": 2,
+    "panels": 2,
     "tasks": 3,
     "resources": 3,
     "seed": 3,
     "admin": 4,
+    "admin_audit": 4,
     "api": 4,
     "views": 4,
+    "templatetags": 4,
     "forms": 4,
     "urls": 4,
     "management": 4,

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class VotingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "voting"
-    verbose_name = _("voting")
+    verbose_name = _("Entries and votes")
 
     def ready(self) -> None:
         from django.conf import settings

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from campaigns.rosters.blanks import roster_template_workbook
+from campaigns.rosters.guide import column_guide
 from campaigns.rosters.pipeline import resource_class_for
 from campaigns.rosters.preview import preview_page
 
@@ -36,6 +37,13 @@ def preview_context(result, page=1) -> dict:
 
 class RosterPagesMixin:
     """Preview pages and template downloads of an admin with an ``import_kind``."""
+
+    def get_import_context_data(self, **kwargs):
+        # Which columns the kind needs and which values it accepts (the import page).
+        return {
+            **super().get_import_context_data(**kwargs),
+            "column_guide": column_guide(self.import_kind),
+        }
 
     def roster_page_urls(self):
         info = self.get_model_info()

@@ -10,8 +10,8 @@ import io
 
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from campaigns.rosters.guide import column_guide
 from campaigns.rosters.pipeline import resource_class_for
 
 SHEET_TITLES = {
@@ -23,28 +23,6 @@ SHEET_TITLES = {
 INSTRUCTIONS_TITLE = "填写说明"
 TEMPLATE_ROWS = 1000  # rows that get the drop-down lists and formats
 
-FIELD_HELP = {
-    "name": gettext_lazy("Full name."),
-    "student_id": gettext_lazy("Student id, as text: leading zeros are kept."),
-    "phone": gettext_lazy("Mobile number, 11 digits; +86 may be left out."),
-    "email": gettext_lazy("E-mail address."),
-    "role": gettext_lazy("Choose from the list; blank: intern."),
-    "hourly_rate": gettext_lazy("Yuan per hour."),
-    "stipend": gettext_lazy("Fixed yuan per month."),
-    "active": gettext_lazy("是 or 否; blank: 是."),
-    "school": gettext_lazy("Optional; when given, the school of the import."),
-    "date": gettext_lazy("A date such as 2025-11-09; 11月9日 takes the pilot's year."),
-    "hours": gettext_lazy("Hours worked that day, more than 0 and at most 24."),
-    "task": gettext_lazy("What was done; the same date and task again updates the hours."),
-    "category": gettext_lazy("Choose from the list."),
-    "amount": gettext_lazy("Yuan, e.g. 1500 or ¥1,500.00."),
-    "note": gettext_lazy("Free text; two expenses of one day and category need different notes."),
-    "pilot": gettext_lazy("The pilot's name; blank when the school has one pilot."),
-    "campaign": gettext_lazy("Optional: the campaign's slug or title."),
-    "caption": gettext_lazy("Free text, kept exactly as written."),
-    "photo": gettext_lazy("The photo's file name in the zip uploaded with the list."),
-    "round": gettext_lazy("Round number, topic, 第4轮 or 第4天; needed when there are several."),
-}
 TEXT_FIELDS = {"student_id", "phone"}
 DATE_FIELDS = {"date"}
 
@@ -115,13 +93,14 @@ def roster_template_workbook(kind: str) -> bytes:
     notes.append([_("column"), _("required"), _("what to write"), _("options")])
     for cell in notes[notes.max_row]:
         cell.font = Font(bold=True)
+    guide = {row.field: row for row in column_guide(kind)}
     for col in columns:
         options = resource.template_lists.get(col.field)
         notes.append(
             [
                 col.header,
                 _("yes") if col.required else "",
-                str(FIELD_HELP.get(col.field, "")),
+                guide[col.field].help,
                 "、".join(_zh_labels(options)) if options else "",
             ]
         )

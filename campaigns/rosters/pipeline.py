@@ -147,6 +147,10 @@ class RosterResource(RowCellsMixin, resources.ModelResource):
     # options; campaigns/rosters/blanks.py). A row equal to the example is skipped.
     template_example: ClassVar[dict[str, Any]] = {}
     template_lists: ClassVar[dict[str, Any]] = {}
+    # Every written form an option column accepts (field → a function returning
+    # {written form: stored value}), the same the cleaners match against; the import
+    # page lists them (campaigns/rosters/guide.py).
+    option_words: ClassVar[dict[str, Callable[[], dict[str, Any]]]] = {}
 
     class Meta:
         use_bulk = True

@@ -43,7 +43,9 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with the house's site, whose index is the managers' home
+    # (home/apps.py, home/admin.py).
+    "home.apps.OpsAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -64,6 +66,8 @@ INSTALLED_APPS = [
     "ambassadors",
     "voting",
     "reports",
+    # The managers' home and the pilot and campaign panels: above reports (home/apps.py).
+    "home",
     # The student site: above every app (web/apps.py).
     "web",
     # The demo data (manage.py seed_demo); no models, and nothing imports it.

@@ -252,6 +252,11 @@ _TRUE = {"1", "y", "yes", "true", "是", "对", "在职", "启用", "✓", "√"
 _FALSE = {"0", "n", "no", "false", "否", "不", "离职", "停用", "✗", "×"}
 
 
+def bool_words() -> dict[str, bool]:
+    """Every word ``clean_bool`` reads as yes or no (written form → value)."""
+    return {**dict.fromkeys(sorted(_TRUE), True), **dict.fromkeys(sorted(_FALSE), False)}
+
+
 def clean_bool(value: Any, *, default: bool) -> bool:
     _check_special(value)
     if is_blank(value):

@@ -97,7 +97,7 @@ def test_operations_staff_journey(page, step, celery_worker, tmp_path):
 
     with step("07-fraud-flags"):
         page.goto("/admin/")
-        page.get_by_role("link", name="刷票嫌疑").click()
+        page.get_by_role("link", name="刷票嫌疑", exact=True).click()
         expect(page.locator("#result_list tbody tr")).not_to_have_count(0)
         page.locator("#result_list tbody tr", has_text="同一设备多人投票").locator("th a").click()
         suspects = page.locator(".field-suspect_votes_table tbody tr")
