@@ -85,12 +85,12 @@ def test_the_panel_is_not_on_the_add_page(ops_client):
     assert 'id="campaign-panel"' not in html
 
 
-def test_the_report_request_links_open_the_form_preselected(pilot, ops_client):
+def test_the_report_request_links_open_the_confirmation_of_their_subject(pilot, ops_client):
     campaign = pilot.campaigns.get(title="最美跑者")
-    form = ops_client.get(report_request_url(pilot=pilot.pk)).context["adminform"].form
-    assert str(form.initial["pilot"]) == str(pilot.pk)
-    form = ops_client.get(report_request_url(campaign=campaign.pk)).context["adminform"].form
-    assert str(form.initial["campaign"]) == str(campaign.pk)
+    subject = ops_client.get(report_request_url(pilot=pilot.pk)).context["subject"]
+    assert (subject.kind, subject.obj) == ("pilot", pilot)
+    subject = ops_client.get(report_request_url(campaign=campaign.pk)).context["subject"]
+    assert (subject.kind, subject.obj) == ("campaign", campaign)
 
 
 def test_an_intern_sees_the_panel_without_the_request_link(pilot, ambassador_client):
