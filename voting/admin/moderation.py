@@ -30,9 +30,20 @@ class ModerationStatusFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [*Entry.Status.choices, (self.ALL, _("All"))]
 
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        # Only the list opens on the queue; an export (django-import-export builds its
+        # own change list) takes every status unless one is chosen.
+        match = getattr(request, "resolver_match", None)
+        self.default = (
+            Entry.Status.PENDING
+            if match is None or match.url_name == "voting_entry_changelist"
+            else self.ALL
+        )
+
     def value(self):
         value = super().value()
-        return value if value in {*Entry.Status.values, self.ALL} else Entry.Status.PENDING
+        return value if value in {*Entry.Status.values, self.ALL} else self.default
 
     def choices(self, changelist):
         for lookup, title in self.lookup_choices:

@@ -9,6 +9,7 @@ from django.urls import reverse
 from campaigns.models import AuditLog
 from tests.factories import CampaignFactory, EntryFactory, VoterFactory
 from tests.helpers import page_says
+from tests.test_exports import FORMATS, export
 from voting.models import Entry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_env")]
@@ -183,3 +184,14 @@ def test_the_list_costs_the_same_queries_for_more_rows(
         EntryFactory(campaign=campaign, status=Entry.Status.PENDING)
     with django_assert_max_num_queries(len(few.captured_queries)):
         ops_client.get(reverse(CHANGELIST))
+
+
+def test_an_export_takes_every_status_unless_one_is_chosen(ops_client, queue):
+    everything = export(ops_client, "voting_entry", "csv").content.decode("utf-8-sig")
+    assert all(e.name in everything for e in queue.values())
+    url = reverse("admin:voting_entry_export") + "?status__exact=approved"
+    form = ops_client.get(url).context["form"]
+    data = {"format": FORMATS["csv"], "resource": "0"}
+    data.update({n: "on" for n in form.fields if n not in ("format", "resource", "export_items")})
+    approved = ops_client.post(url, data).content.decode("utf-8-sig")
+    assert queue["approved"].name in approved and queue["pending"].name not in approved
