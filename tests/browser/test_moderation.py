@@ -3,7 +3,7 @@ data, with a real Celery worker (the rejection SMS, the scan asked for with "Sca
 
 Each step is a function taking a logged-in page, so a longer walk can reuse them:
 ``moderate_with_reason``, ``contestant_reads_the_reason``, ``scan_now_and_wait``,
-``read_and_confirm_flag``, ``lists_fit_the_laptop``.
+``read_flag``, ``confirm_flag``, ``lists_fit_the_laptop``.
 """
 
 import io
@@ -119,12 +119,18 @@ def scan_now_and_wait(page) -> None:
         page.reload()
 
 
-def read_and_confirm_flag(page, sentence: re.Pattern, reason: str) -> None:
-    """Open the flag whose title matches ``sentence``, read its evidence, confirm it."""
+def read_flag(page, sentence: re.Pattern) -> None:
+    """Open the flag whose title matches ``sentence`` and read its evidence table."""
     link = page.locator("#result_list tbody tr th a", has_text=sentence).first
     expect(link).to_be_visible()
     link.click()
-    expect(page.locator(".field-evidence_table")).to_contain_text("各作品得票")
+    evidence = page.locator(".field-evidence_table")
+    expect(evidence).to_contain_text("各作品得票")
+    expect(evidence).to_contain_text("部分投票者")
+
+
+def confirm_flag(page, reason: str) -> None:
+    """On a flag's page: confirm it with ``reason``, which invalidates its votes."""
     page.get_by_role("button", name="确认并作废投票…").click()
     page.fill("#id_reason", reason)
     page.locator("#content form [type=submit]").click()
@@ -223,8 +229,14 @@ def test_moderation_and_fraud_review(page, step, browser, live_server, celery_wo
         expect(page.locator("#result_list tbody tr th a", has_text=sentence)).to_have_count(1)
         assert "device:" not in page.locator("#result_list").inner_text()
 
+    with step("26-fraud-flag-evidence"):
+        read_flag(page, sentence)
+        expect(page.locator(".field-evidence_table")).to_contain_text(f"{target.name}: ")
+        assert not re.search(r"\d{4}-\d\d-\d\dT", page.locator("#content").inner_text())
+        assert_fits_width(page)
+
     with step("26-fraud-flag-confirmed"):
-        read_and_confirm_flag(page, sentence, "同一设备凌晨批量注册投票（刷票）")
+        confirm_flag(page, "同一设备凌晨批量注册投票（刷票）")
     flag.refresh_from_db()
     assert flag.status == FraudFlag.Status.CONFIRMED
     assert not flag.votes.filter(status=Vote.Status.VALID).exists()

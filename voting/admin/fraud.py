@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from campaigns.rules import is_ops
 from campaigns.scoping import OpsOnlyAdmin
 from core.errors import DomainError
+from voting.admin.cells import LIST_CSS
 from voting.models import FraudFlag, Vote
 from voting.selectors.fraud_review import flag_names, flag_present
 from voting.selectors.fraud_scan import fraud_scan_lines
@@ -84,7 +85,7 @@ class FraudFlagAdmin(OpsOnlyAdmin):
         "title",
         "campaign",
         "kind",
-        "entry",
+        "voted_entry",
         "severity",
         "status",
         "evidence_table",
@@ -100,6 +101,9 @@ class FraudFlagAdmin(OpsOnlyAdmin):
     readonly_fields = fields
     actions = ["confirm_flags", "dismiss_flags"]
     change_form_template = "admin/voting/fraudflag/change_form.html"
+
+    class Media:
+        css = LIST_CSS
 
     # Operations staff only, independent of group permissions (see module docstring).
     def has_review_permission(self, request) -> bool:
@@ -143,6 +147,10 @@ class FraudFlagAdmin(OpsOnlyAdmin):
     def title(self, obj: FraudFlag) -> str:
         text = self._view(obj).title
         return format_html('<span class="flag-title" title="{}">{}</span>', text, text)
+
+    @admin.display(description=_("entry voted for"))
+    def voted_entry(self, obj: FraudFlag) -> str:
+        return self._view(obj).entry
 
     @admin.display(description=_("campaign"), ordering="campaign")
     def campaign_short(self, obj: FraudFlag) -> str:
@@ -250,7 +258,10 @@ class FraudFlagAdmin(OpsOnlyAdmin):
             ),
         )
         return format_html(
-            "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}", head, rows, more
+            '<table class="suspect-votes"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}',
+            head,
+            rows,
+            more,
         )
 
     def _ask(self, request, queryset, *, form, action: str, title, button) -> TemplateResponse:

@@ -89,7 +89,9 @@ class FraudFlag(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} · {self.key}"
+        # The pattern key is for machines (the detail page lists it last); people read
+        # the flag's sentence (voting/selectors/fraud_review.py).
+        return f"{self.get_kind_display()} #{self.pk}"
 
     @property
     def school_id(self) -> int:
