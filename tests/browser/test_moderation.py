@@ -194,7 +194,9 @@ def test_moderation_and_fraud_review(page, step, browser, live_server, celery_wo
 
     with step("22-rejected-contestant-told"):
         moderate_with_reason(page, entry.name, "与主题不符", "请上传跑步的照片")
-        expect(success_message(page)).to_contain_text("已通过短信告知参赛者")
+        expect(success_message(page)).to_have_text(
+            f"“{entry.name}”未通过审核：与主题不符（请上传跑步的照片）。已通过短信告知参赛者。"
+        )
         expect(page.locator("#result_list tbody tr", has_text=entry.name)).to_have_count(0)
     entry.refresh_from_db()
     assert entry.status == Entry.Status.REJECTED and entry.rejection_reason == "off_topic"

@@ -147,7 +147,7 @@ class EntryAdmin(EntryModerationMixin, RosterImportExportMixin, SchoolScopedAdmi
     @admin.display(description=_("entry"), ordering="name")
     def entry_text(self, obj: Entry) -> str:
         """Name, campaign and round, caption: one cell, so the list fits a laptop."""
-        where = f"{obj.campaign} · {obj.round}" if obj.round_id else str(obj.campaign)
+        where = str(obj.round if obj.round_id else obj.campaign)  # "campaign · round"
         caption = obj.caption or ""
         return format_html(
             '<span class="entry-name">{}</span>'

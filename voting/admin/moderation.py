@@ -180,7 +180,7 @@ class EntryModerationMixin:
         elif done.contestant_texted:
             self.message_user(
                 request,
-                _("“%(entry)s” rejected (%(reason)s); the contestant is told by SMS.")
+                _("“%(entry)s” rejected: %(reason)s. The contestant is told by SMS.")
                 % {"entry": entry.name, "reason": entry.rejection_text()},
                 messages.SUCCESS,
             )
@@ -188,7 +188,7 @@ class EntryModerationMixin:
             self.message_user(
                 request,
                 _(
-                    "“%(entry)s” rejected (%(reason)s). The contestant has no phone on "
+                    "“%(entry)s” rejected: %(reason)s. The contestant has no phone on "
                     "record (entered by an ambassador): tell them yourself."
                 )
                 % {"entry": entry.name, "reason": entry.rejection_text()},

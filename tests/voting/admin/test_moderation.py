@@ -69,7 +69,7 @@ def test_reject_in_place_with_a_reason(ops_client, queue):
     page = ops_client.get(back)
     assert page_says(
         page,
-        "“%(entry)s” rejected (%(reason)s); the contestant is told by SMS.",
+        "“%(entry)s” rejected: %(reason)s. The contestant is told by SMS.",
         entry=entry.name,
         reason="照片模糊",
     )
@@ -114,7 +114,7 @@ def test_an_entry_without_a_phone_is_flagged_to_the_moderator(ops_client, campai
     )
     assert page_says(
         response,
-        "“%(entry)s” rejected (%(reason)s). The contestant has no phone on record "
+        "“%(entry)s” rejected: %(reason)s. The contestant has no phone on record "
         "(entered by an ambassador): tell them yourself.",
         entry=entry.name,
         reason="与主题不符",
