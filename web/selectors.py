@@ -78,3 +78,16 @@ def submissions_open(*, campaign: Campaign, at: datetime | None = None) -> bool:
         campaign.status == Campaign.Status.OPEN
         and campaign.submission_starts_at <= at < campaign.submission_ends_at
     )
+
+
+def entry_own_for_voter(*, campaign: Campaign, entry_id: int, voter_id: int | None) -> Entry | None:
+    """The signed-in contestant's own entry of the campaign whatever its status, so that
+    its page can tell them it waits for review or why it was rejected (None for anybody
+    else: to them an entry that is not approved does not exist)."""
+    if voter_id is None:
+        return None
+    return (
+        Entry.objects.filter(campaign=campaign, pk=entry_id, voter_id=voter_id)
+        .select_related("round")
+        .first()
+    )

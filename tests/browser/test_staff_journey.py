@@ -18,6 +18,7 @@ from campaigns.models import Campaign, Pilot
 from demo.seed import CONTEST_SLUG, STAFF_USERNAME, demo_password
 from reports.models import Report
 from tests.browser.conftest import TASK_TIMEOUT_MS, log_in, run_action, success_message
+from tests.browser.test_moderation import moderate_with_reason
 from tests.celery_worker import wait_until
 from voting.models import Entry, FraudFlag, LeaderboardSnapshot, Vote
 
@@ -70,8 +71,8 @@ def test_operations_staff_journey(page, step, celery_worker, tmp_path):
         expect(success_message(page)).to_be_visible()
         # Back on the pending list: the approved entry has left it, the other stays.
         expect(page.locator("#result_list tbody tr", has_text=approved.name)).to_have_count(0)
-        run_action(page, "reject", rejected.name)
-        expect(success_message(page)).to_be_visible()
+        # A rejection carries its reason, given in its row (tests/browser/test_moderation.py).
+        moderate_with_reason(page, rejected.name, "照片模糊")
         expect(page.locator("#result_list tbody tr", has_text=rejected.name)).to_have_count(0)
     approved.refresh_from_db()
     rejected.refresh_from_db()
@@ -99,7 +100,8 @@ def test_operations_staff_journey(page, step, celery_worker, tmp_path):
         page.goto("/admin/")
         page.get_by_role("link", name="刷票嫌疑", exact=True).click()
         expect(page.locator("#result_list tbody tr")).not_to_have_count(0)
-        page.locator("#result_list tbody tr", has_text="同一设备多人投票").locator("th a").click()
+        # Each flag reads as a sentence naming the entry (voting/selectors/fraud_review.py).
+        page.locator("#result_list tbody tr th a", has_text=re.compile("用同一设备为")).click()
         suspects = page.locator(".field-suspect_votes_table tbody tr")
         expect(suspects).to_have_count(farmed)
         # The farm votes at 02:13 Shanghai time (voting/demo.py), shown as such, not in UTC.

@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from campaigns.rules import is_ops
 from campaigns.scoping import OpsOnlyAdmin
 from core.errors import DomainError
+from voting.admin.cells import LIST_CSS, short_time, truncated
 from voting.models import PrizeAward
 from voting.services.awards import prize_award_mark
 
@@ -29,19 +30,8 @@ class ForfeitForm(forms.Form):
 
 @admin.register(PrizeAward)
 class PrizeAwardAdmin(OpsOnlyAdmin):
-    list_display = [
-        "campaign",
-        "round",
-        "rank",
-        "entry",
-        "prize",
-        "cost",
-        "state",
-        "notified_at",
-        "contacted_at",
-        "handed_out_at",
-        "replaces",
-    ]
+    # Fits a 1366 px laptop beside the filters (voting/admin/cells.py).
+    list_display = ["where", "rank", "entry_short", "prize_short", "cost", "state", "progress"]
     list_filter = ["state", ("campaign", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["campaign", "round__campaign", "entry", "prize", "replaces__entry"]
     search_fields = ["entry__name", "prize__name", "campaign__title", "campaign__slug"]
@@ -73,6 +63,34 @@ class PrizeAwardAdmin(OpsOnlyAdmin):
     # Operations staff only: awards name winners and lead to their phones.
     def has_mark_permission(self, request) -> bool:
         return is_ops(request.user)
+
+    class Media:
+        css = LIST_CSS
+
+    @admin.display(description=_("round"), ordering="campaign")
+    def where(self, obj: PrizeAward) -> str:
+        return truncated(obj.round)
+
+    @admin.display(description=_("entry"), ordering="entry__name")
+    def entry_short(self, obj: PrizeAward) -> str:
+        return truncated(obj.entry.name, width="s")
+
+    @admin.display(description=_("prize"), ordering="prize__name")
+    def prize_short(self, obj: PrizeAward) -> str:
+        return truncated(obj.prize.name, width="s")
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj: PrizeAward) -> str:
+        """When the winner was texted, contacted, given the prize; whom it replaces."""
+        steps = [
+            (_("texted"), obj.notified_at),
+            (_("contacted"), obj.contacted_at),
+            (_("handed out"), obj.handed_out_at),
+        ]
+        lines = [f"{label} {short_time(at)}" for label, at in steps if at]
+        if obj.replaces_id:
+            lines.append(_("replaces %(award)s") % {"award": obj.replaces})
+        return truncated(" · ".join(str(line) for line in lines), width="l") if lines else "—"
 
     @admin.display(description=_("cost (CNY)"))
     def cost(self, obj: PrizeAward) -> str:

@@ -5,6 +5,7 @@ from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -17,6 +18,7 @@ from core.errors import DomainError, InvalidImage
 from core.images import photo_ingest
 from core.storage import PrivateFileWidget, private_file_url
 from core.text import validate_single_line, validate_text_block
+from voting.admin.moderation import EntryModerationMixin, ModerationStatusFilter
 from voting.models import Entry, Vote
 from voting.services.entries import entry_create, entry_moderate, entry_update
 from voting.services.entry_files import entry_file_names
@@ -66,26 +68,31 @@ class EntryAdminForm(forms.ModelForm):
 
 
 @admin.register(Entry)
-class EntryAdmin(RosterImportExportMixin, SchoolScopedAdmin):
+class EntryAdmin(EntryModerationMixin, RosterImportExportMixin, SchoolScopedAdmin):
     import_kind = "contestants"
     form = EntryAdminForm
-    list_display = [
-        "thumb",
-        "name",
-        "campaign",
-        "round",
-        "status",
-        "valid_votes",
-        "share_code",
-        "poster_link",
-        "submitted_by",
-        "created_at",
+    # Fits a 1366 px laptop beside the filters (tests/browser/test_moderation.py): the
+    # share code, poster and submitter are on the entry's page.
+    list_display = ["thumb", "entry_text", "status_and_time", "valid_votes", "moderation"]
+    list_display_links = ["thumb", "entry_text"]
+    list_filter = [
+        ModerationStatusFilter,
+        ("campaign", RelatedOnly),
+        ("campaign__pilot__school", RelatedOnly),
     ]
-    list_display_links = ["thumb", "name"]
-    list_filter = ["status", ("campaign", RelatedOnly), ("campaign__pilot__school", RelatedOnly)]
+    change_list_template = "admin/voting/entry/change_list.html"
     list_select_related = ["campaign", "round__campaign", "submitted_by__school"]
     search_fields = ["name", "student_id", "share_code", "caption"]
-    readonly_fields = ["share_code", "valid_votes", "thumb", "poster_link"]
+    readonly_fields = [
+        "share_code",
+        "valid_votes",
+        "thumb",
+        "poster_link",
+        # Moderation writes them, from the list (entry_reject / entry_approve).
+        "rejection_reason",
+        "rejection_note",
+        "rejection_notified_at",
+    ]
     fields = [
         "campaign",
         "round",
@@ -95,12 +102,17 @@ class EntryAdmin(RosterImportExportMixin, SchoolScopedAdmin):
         "photo",
         "thumb",
         "status",
+        "rejection_reason",
+        "rejection_note",
+        "rejection_notified_at",
         "submitted_by",
         "share_code",
         "poster_link",
         "valid_votes",
     ]
-    actions = ["approve", "reject", "disqualify"]
+    # No bulk "reject": each rejection carries the reason its contestant is told, given
+    # in the entry's row (moderation column).
+    actions = ["approve", "disqualify"]
 
     def get_queryset(self, request):
         return (
@@ -126,7 +138,37 @@ class EntryAdmin(RosterImportExportMixin, SchoolScopedAdmin):
         if not image:
             return "—"
         # Through the file view: a pending entry's files are private (docs/files.md).
-        return format_html('<img src="{}" alt="" class="entry-thumb">', private_file_url(image))
+        return format_html(
+            '<img src="{}" alt="" class="entry-thumb" width="96" height="96" loading="lazy"'
+            ' decoding="async">',
+            private_file_url(image),
+        )
+
+    @admin.display(description=_("entry"), ordering="name")
+    def entry_text(self, obj: Entry) -> str:
+        """Name, campaign and round, caption: one cell, so the list fits a laptop."""
+        where = str(obj.round if obj.round_id else obj.campaign)  # "campaign · round"
+        caption = obj.caption or ""
+        return format_html(
+            '<span class="entry-name">{}</span>'
+            '<span class="entry-where cell-truncate" title="{}">{}</span>'
+            '<span class="entry-caption" title="{}">{}</span>',
+            obj.name,
+            where,
+            where,
+            caption,
+            caption or "—",
+        )
+
+    @admin.display(description=_("moderation status"), ordering="status")
+    def status_and_time(self, obj: Entry) -> str:
+        submitted = f"{timezone.localtime(obj.created_at):%m-%d %H:%M}" if obj.created_at else ""
+        return format_html(
+            '{}<span class="entry-submitted" title="{}">{}</span>',
+            obj.get_status_display(),
+            _("submitted"),
+            submitted,
+        )
 
     @admin.display(description=_("share poster"))
     def poster_link(self, obj: Entry) -> str:
@@ -186,10 +228,6 @@ class EntryAdmin(RosterImportExportMixin, SchoolScopedAdmin):
     @admin.action(description=_("Approve selected entries"), permissions=["moderate"])
     def approve(self, request, queryset):
         self._moderate(request, queryset, Entry.Status.APPROVED)
-
-    @admin.action(description=_("Reject selected entries"), permissions=["moderate"])
-    def reject(self, request, queryset):
-        self._moderate(request, queryset, Entry.Status.REJECTED)
 
     @admin.action(description=_("Disqualify selected entries"), permissions=["moderate"])
     def disqualify(self, request, queryset):

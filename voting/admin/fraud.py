@@ -6,24 +6,29 @@ never sees them, whatever its model permissions say (every permission below is
 edited or deleted by hand.
 """
 
-from typing import Any
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db.models import Count, Q, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from campaigns.rules import is_ops
 from campaigns.scoping import OpsOnlyAdmin
 from core.errors import DomainError
+from voting.admin.cells import LIST_CSS
 from voting.models import FraudFlag, Vote
+from voting.selectors.fraud_review import flag_names, flag_present
+from voting.selectors.fraud_scan import fraud_scan_lines
 from voting.services.fraud_review import fraud_flag_confirm, fraud_flag_dismiss
+from voting.services.fraud_scan import fraud_scan_campaign_ids, fraud_scan_request
 
 SHOWN_VOTES = 200  # the detail page lists this many suspect votes
 
@@ -46,27 +51,20 @@ class FlagDismissForm(forms.Form):
     )
 
 
-def _cell(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {v}" for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    return "—" if value is None else str(value)
-
-
 @admin.register(FraudFlag)
 class FraudFlagAdmin(OpsOnlyAdmin):
+    # A sentence per flag (voting/selectors/fraud_review.py); fits a 1366 px laptop
+    # beside the filters (tests/browser/test_moderation.py).
     list_display = [
-        "created_at",
-        "kind",
-        "campaign",
-        "entry",
+        "title",
         "severity",
+        "campaign_short",
         "suspect_votes",
         "valid_suspect_votes",
         "status",
-        "reviewed_by",
+        "detected_at",
     ]
+    list_display_links = ["title"]
     list_filter = [
         "status",
         "kind",
@@ -76,12 +74,18 @@ class FraudFlagAdmin(OpsOnlyAdmin):
     list_select_related = ["campaign", "entry", "reviewed_by"]
     search_fields = ["key", "campaign__title", "campaign__slug", "entry__name"]
     date_hierarchy = "created_at"
-    ordering = ["status", "-severity", "-created_at"]
+    # Open flags first, the most severe first among them.
+    ordering = [
+        Case(When(status=FraudFlag.Status.OPEN, then=Value(0)), default=Value(1)).asc(),
+        "-severity",
+        "-updated_at",
+    ]
+    change_list_template = "admin/voting/fraudflag/change_list.html"
     fields = [
+        "title",
         "campaign",
         "kind",
-        "key",
-        "entry",
+        "voted_entry",
         "severity",
         "status",
         "evidence_table",
@@ -90,12 +94,16 @@ class FraudFlagAdmin(OpsOnlyAdmin):
         "reviewed_at",
         "review_note",
         "review_history",
+        "key",
         "created_at",
         "updated_at",
     ]
     readonly_fields = fields
     actions = ["confirm_flags", "dismiss_flags"]
     change_form_template = "admin/voting/fraudflag/change_form.html"
+
+    class Media:
+        css = LIST_CSS
 
     # Operations staff only, independent of group permissions (see module docstring).
     def has_review_permission(self, request) -> bool:
@@ -119,14 +127,89 @@ class FraudFlagAdmin(OpsOnlyAdmin):
     def valid_suspect_votes(self, obj: FraudFlag) -> int:
         return obj.n_valid
 
+    def get_changelist(self, request, **kwargs):
+        changelist = super().get_changelist(request, **kwargs)
+
+        class FlagChangeList(changelist):
+            def get_results(self, request):
+                super().get_results(request)
+                names = flag_names(self.result_list)  # one query for the page's entries
+                for flag in self.result_list:
+                    flag.names = names
+
+        return FlagChangeList
+
+    def _view(self, obj: FraudFlag):
+        names = getattr(obj, "names", None) or flag_names([obj], voters=True)
+        return flag_present(obj, names)
+
+    @admin.display(description=_("what was found"))
+    def title(self, obj: FraudFlag) -> str:
+        text = self._view(obj).title
+        return format_html('<span class="flag-title" title="{}">{}</span>', text, text)
+
+    @admin.display(description=_("entry voted for"))
+    def voted_entry(self, obj: FraudFlag) -> str:
+        return self._view(obj).entry
+
+    @admin.display(description=_("campaign"), ordering="campaign")
+    def campaign_short(self, obj: FraudFlag) -> str:
+        label = str(obj.campaign)
+        return format_html('<span class="cell-truncate" title="{}">{}</span>', label, label)
+
+    @admin.display(description=_("last detected at"), ordering="updated_at")
+    def detected_at(self, obj: FraudFlag) -> str:
+        return f"{timezone.localtime(obj.updated_at):%m-%d %H:%M}"
+
     @admin.display(description=_("evidence"))
     def evidence_table(self, obj: FraudFlag) -> str:
-        rows = format_html_join(
-            "",
-            "<tr><th>{}</th><td>{}</td></tr>",
-            ((key.replace("_", " "), _cell(value)) for key, value in obj.evidence.items()),
+        rows = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", self._view(obj).rows)
+        return format_html('<table class="evidence">{}</table>', rows)
+
+    # --- Scans: when they last ran, and "Scan now" ------------------------------------
+
+    def get_urls(self):
+        scan = path(
+            "scan/",
+            self.admin_site.admin_view(require_POST(self.scan_view)),
+            name="voting_fraudflag_scan",
         )
-        return format_html("<table>{}</table>", rows)
+        return [scan, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        lines = fraud_scan_lines(campaign_ids=fraud_scan_campaign_ids())
+        context = {
+            "scan_lines": lines,
+            "can_scan": self.has_review_permission(request),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context=context)
+
+    def scan_view(self, request):
+        """Send a scan of every campaign beat scans to a worker now, and say so."""
+        if not self.has_review_permission(request):
+            raise PermissionDenied
+        ids = fraud_scan_request(actor=request.user)
+        if ids:
+            self.message_user(
+                request,
+                ngettext(
+                    "A scan of %(n)d campaign was sent to a worker; reload this page in a "
+                    "minute to see new flags and when it finished.",
+                    "Scans of %(n)d campaigns were sent to a worker; reload this page in a "
+                    "minute to see new flags and when they finished.",
+                    len(ids),
+                )
+                % {"n": len(ids)},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                _("No campaign is being voted on: there is nothing to scan."),
+                messages.WARNING,
+            )
+        return redirect("admin:voting_fraudflag_changelist")
 
     @admin.display(description=_("suspect votes"))
     def suspect_votes_table(self, obj: FraudFlag) -> str:
@@ -175,7 +258,10 @@ class FraudFlagAdmin(OpsOnlyAdmin):
             ),
         )
         return format_html(
-            "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}", head, rows, more
+            '<table class="suspect-votes"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}',
+            head,
+            rows,
+            more,
         )
 
     def _ask(self, request, queryset, *, form, action: str, title, button) -> TemplateResponse:

@@ -15,6 +15,7 @@ from campaigns.rosters.admin import SafeExportMixin
 from campaigns.rules import is_ops
 from campaigns.scoping import ReadOnlyAdmin, SchoolScopedAdmin
 from core.errors import DomainError
+from voting.admin.cells import LIST_CSS, short_time, truncated
 from voting.models import Activity, LeaderboardSnapshot, Visit, Vote, Voter
 from voting.resources import LeaderboardResource, VoteResource, VoterResource
 from voting.selectors.contest import round_winners
@@ -27,17 +28,8 @@ RelatedOnly = admin.RelatedOnlyFieldListFilter
 @admin.register(Voter)
 class VoterAdmin(SafeExportMixin, SchoolScopedAdmin):
     export_resource_class = VoterResource
-    list_display = [
-        "phone",
-        "school",
-        "channel",
-        "attributed_campaign",
-        "attributed_entry",
-        "attributed_ambassador",
-        "first_seen_at",
-        "verified_at",
-        "vote_count",
-    ]
+    # Fits a 1366 px laptop beside the filters (voting/admin/cells.py).
+    list_display = ["phone", "school_short", "channel", "acquired_by", "first_seen", "vote_count"]
     list_filter = ["channel", ("school", RelatedOnly), ("attributed_campaign", RelatedOnly)]
     list_select_related = [
         "school",
@@ -58,8 +50,24 @@ class VoterAdmin(SafeExportMixin, SchoolScopedAdmin):
     ]
     fields = [*readonly_fields, "school", "app_user_id"]
 
+    class Media:
+        css = LIST_CSS
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_votes=Count("votes"))
+
+    @admin.display(description=_("school"), ordering="school")
+    def school_short(self, obj: Voter) -> str:
+        return truncated(obj.school, width="s")
+
+    @admin.display(description=_("acquired by"))
+    def acquired_by(self, obj: Voter) -> str:
+        parts = [obj.attributed_campaign, obj.attributed_entry, obj.attributed_ambassador]
+        return truncated(" · ".join(str(p) for p in parts if p), width="l")
+
+    @admin.display(description=_("first seen at"), ordering="first_seen_at")
+    def first_seen(self, obj: Voter) -> str:
+        return short_time(obj.first_seen_at)
 
     @admin.display(description=_("votes"), ordering="n_votes")
     def vote_count(self, obj: Voter) -> int:
@@ -97,23 +105,34 @@ class InvalidateVotesForm(forms.Form):
 @admin.register(Vote)
 class VoteAdmin(SafeExportMixin, ReadOnlyAdmin):
     export_resource_class = VoteResource
-    list_display = [
-        "cast_at",
-        "voter",
-        "entry",
-        "campaign",
-        "day",
-        "status",
-        "ip",
-        "device_id",
-        "invalidated_reason",
-    ]
+    # Fits a 1366 px laptop beside the filters (voting/admin/cells.py): the campaign is a
+    # filter, the day is in the time.
+    list_display = ["cast", "voter", "entry_short", "status", "fingerprint", "reason_short"]
     list_filter = ["status", ("campaign", RelatedOnly), "day"]
     list_select_related = ["voter", "entry", "campaign"]
     search_fields = ["voter__phone", "ip", "device_id", "entry__name"]
     date_hierarchy = "cast_at"
     actions = ["invalidate"]
     show_full_result_count = False  # votes are the largest table
+
+    class Media:
+        css = LIST_CSS
+
+    @admin.display(description=_("cast at"), ordering="cast_at")
+    def cast(self, obj: Vote) -> str:
+        return short_time(obj.cast_at)
+
+    @admin.display(description=_("entry"), ordering="entry__name")
+    def entry_short(self, obj: Vote) -> str:
+        return truncated(obj.entry.name, width="s")
+
+    @admin.display(description=_("IP address and device"))
+    def fingerprint(self, obj: Vote) -> str:
+        return truncated(" · ".join(p for p in [obj.ip or "", obj.device_id] if p))
+
+    @admin.display(description=_("invalidation reason"))
+    def reason_short(self, obj: Vote) -> str:
+        return truncated(obj.invalidated_reason, width="s") if obj.invalidated_reason else ""
 
     def has_invalidate_permission(self, request) -> bool:
         return is_ops(request.user)

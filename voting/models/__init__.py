@@ -2,7 +2,7 @@
 
 from voting.models.awards import PrizeAward
 from voting.models.contest import Entry, LeaderboardSnapshot, Vote
-from voting.models.fraud import FraudFlag
+from voting.models.fraud import FraudFlag, FraudScan
 from voting.models.traffic import Activity, Visit
 from voting.models.voters import OneTimeCode, ServiceToken, SignInPhone, Voter, VoterToken
 
@@ -10,6 +10,7 @@ __all__ = [
     "Activity",
     "Entry",
     "FraudFlag",
+    "FraudScan",
     "LeaderboardSnapshot",
     "OneTimeCode",
     "PrizeAward",

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.timezone import localtime
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.storage import private_storage
@@ -16,6 +17,14 @@ class Entry(models.Model):
         APPROVED = "approved", _("approved")
         REJECTED = "rejected", _("rejected")
         DISQUALIFIED = "disqualified", _("disqualified")
+
+    class RejectionReason(models.TextChoices):
+        # The common reasons moderators give; "other" needs a note (voting/services/moderation.py).
+        BLURRY = "blurry", _("blurry photo")
+        OFF_TOPIC = "off_topic", _("not on topic")
+        NOT_OWN = "not_own", _("not the contestant's own photo")
+        INAPPROPRIATE = "inappropriate", _("inappropriate content")
+        OTHER = "other", _("other")
 
     campaign = models.ForeignKey(
         "campaigns.Campaign",
@@ -48,6 +57,13 @@ class Entry(models.Model):
     status = models.CharField(
         _("moderation status"), max_length=12, choices=Status.choices, default=Status.PENDING
     )
+    # Why moderation rejected it, as the contestant is told (cleared when approved).
+    rejection_reason = models.CharField(
+        _("rejection reason"), max_length=16, choices=RejectionReason.choices, blank=True
+    )
+    rejection_note = models.CharField(_("rejection note"), max_length=200, blank=True)
+    # When the SMS telling the contestant went to the gateway: claimed once per rejection.
+    rejection_notified_at = models.DateTimeField(_("contestant told at"), null=True, blank=True)
     submitted_by = models.ForeignKey(
         "ambassadors.Ambassador",
         on_delete=models.SET_NULL,
@@ -102,6 +118,18 @@ class Entry(models.Model):
     @property
     def school_id(self) -> int:
         return self.campaign.pilot.school_id
+
+    def rejection_text(self) -> str:
+        """The reason as the contestant reads it: the chosen reason and the note (the
+        note alone for "other"); empty unless rejected."""
+        if self.status != self.Status.REJECTED or not self.rejection_reason:
+            return ""
+        if self.rejection_reason == self.RejectionReason.OTHER:
+            return self.rejection_note
+        label = str(self.get_rejection_reason_display())
+        if not self.rejection_note:
+            return label
+        return gettext("%(reason)s (%(note)s)") % {"reason": label, "note": self.rejection_note}
 
 
 class Vote(models.Model):

@@ -89,8 +89,56 @@ class FraudFlag(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} · {self.key}"
+        # The pattern key is for machines (the detail page lists it last); people read
+        # the flag's sentence (voting/selectors/fraud_review.py).
+        return f"{self.get_kind_display()} #{self.pk}"
 
     @property
     def school_id(self) -> int:
         return self.campaign.pilot.school_id
+
+
+class FraudScan(models.Model):
+    """When the fraud detectors last ran on a campaign, and a scan staff asked for.
+
+    One row per campaign, written by ``voting.services.fraud_scan`` (beat's scans, the
+    admin's "Scan now", the ``fraud_scan`` command alike): the flags list shows it so a
+    reviewer knows how fresh the flags are, and whether a requested scan has run yet.
+    """
+
+    campaign = models.OneToOneField(
+        "campaigns.Campaign",
+        on_delete=models.CASCADE,
+        related_name="fraud_scan",
+        verbose_name=_("campaign"),
+    )
+    requested_at = models.DateTimeField(_("scan requested at"), null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("scan requested by"),
+    )
+    started_at = models.DateTimeField(_("last scan started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("last scanned at"), null=True, blank=True)
+    flags_changed = models.PositiveIntegerField(
+        _("flags new or changed by the last scan"), default=0
+    )
+
+    class Meta:
+        verbose_name = _("fraud scan")
+        verbose_name_plural = _("fraud scans")
+
+    def __str__(self) -> str:
+        return str(self.campaign)
+
+    @property
+    def state(self) -> str:
+        """``waiting`` (asked for, no worker has started it), ``running`` or ``done``."""
+        if self.started_at and (not self.finished_at or self.started_at > self.finished_at):
+            return "running"
+        if self.requested_at and (not self.started_at or self.requested_at > self.started_at):
+            return "waiting"
+        return "done"

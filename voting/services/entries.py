@@ -154,7 +154,11 @@ def entry_moderate(*, entry_ids: Iterable[int], status: str) -> int:
             .exclude(status=status)
             .values_list("pk", flat=True)
         )
-        Entry.objects.filter(pk__in=changed).update(status=status)
+        cleared = {}
+        if status == Entry.Status.APPROVED:
+            # Approving clears an earlier rejection's reason (voting/services/moderation.py).
+            cleared = {"rejection_reason": "", "rejection_note": "", "rejection_notified_at": None}
+        Entry.objects.filter(pk__in=changed).update(status=status, **cleared)
         if status == Entry.Status.APPROVED:
             entry_media_enqueue(entry_ids=changed, poster=True)
         # Approved: its files are copied to public storage; anything else: they leave it.

@@ -40,12 +40,15 @@ Design rules, and why:
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from voting.models import FraudFlag
+from voting.models import FraudFlag, FraudScan
 from voting.services.fraud_detectors import (
     detect_device_clusters,
     detect_entry_bursts,
@@ -78,6 +81,7 @@ def fraud_scan_campaign(*, campaign_id: int, now: datetime | None = None) -> lis
     its own flags, so a scan killed halfway keeps what it found and the next one finishes.
     """
     now = now or timezone.now()
+    _scan_state_set(campaign_id=campaign_id, started_at=timezone.now())
     changed: list[FraudFlag] = []
     for detector in DETECTORS:
         found = detector(campaign_id=campaign_id, now=now)
@@ -86,7 +90,38 @@ def fraud_scan_campaign(*, campaign_id: int, now: datetime | None = None) -> lis
                 "fraud scan: campaign %s %s: %d flags", campaign_id, detector.__name__, len(found)
             )
         changed.extend(found)
+    _scan_state_set(campaign_id=campaign_id, finished_at=timezone.now(), flags_changed=len(changed))
     return changed
+
+
+def _scan_state_set(*, campaign_id: int, **fields: Any) -> None:
+    """Write the campaign's ``FraudScan`` row (created on first use). Plain UPDATEs, so
+    two scans at once cannot lose each other's row; the insert race ends on the
+    one-to-one's unique index and falls back to the update."""
+    if FraudScan.objects.filter(campaign_id=campaign_id).update(**fields):
+        return
+    try:
+        with transaction.atomic():
+            FraudScan.objects.create(campaign_id=campaign_id, **fields)
+    except IntegrityError:
+        FraudScan.objects.filter(campaign_id=campaign_id).update(**fields)
+
+
+def fraud_scan_request(*, actor: Any, campaign_ids: Iterable[int] | None = None) -> list[int]:
+    """Staff's "Scan now": a scan task per campaign (by default every campaign beat scans),
+    sent once this commits; the request is recorded so the flags list can say the scan is
+    waiting for a worker, running, or done. Returns the campaigns asked for."""
+    # Imported here: the tasks import this module at their top (docs/architecture.md).
+    from voting.tasks.fraud import fraud_scan_campaign as fraud_scan_campaign_task
+
+    ids = sorted(set(campaign_ids) if campaign_ids is not None else fraud_scan_campaign_ids())
+    ids = list(Campaign.objects.filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    user = actor if getattr(actor, "pk", None) else None
+    with transaction.atomic():
+        for campaign_id in ids:
+            _scan_state_set(campaign_id=campaign_id, requested_at=timezone.now(), requested_by=user)
+            transaction.on_commit(lambda pk=campaign_id: fraud_scan_campaign_task.delay(pk))
+    return ids
 
 
 def fraud_scan_campaign_ids(*, now: datetime | None = None) -> list[int]:

@@ -7,6 +7,7 @@ a visit like the API's reads.
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 
 from core.errors import NotFound
@@ -23,6 +24,7 @@ from voting.selectors.public import (
 from voting.services.photos import entry_media_requeue_stale, share_url
 from web.forms import RoundQueryForm
 from web.selectors import (
+    entry_own_for_voter,
     entry_votes_for_viewer,
     image_url,
     submissions_open,
@@ -83,7 +85,10 @@ def campaign_detail(request, slug: str):
 @friendly_not_found
 def entry_detail(request, slug: str, entry_id: int):
     campaign = campaign_get_public(slug=slug, prefetch=("rounds",))
-    entry = entry_get_public(campaign=campaign, entry_id=entry_id)
+    try:
+        entry = entry_get_public(campaign=campaign, entry_id=entry_id)
+    except NotFound:
+        return _own_entry(request, campaign=campaign, entry_id=entry_id)
     entry.campaign = campaign
     entry_media_requeue_stale([entry])
     voter_id = session_voter_id(request)
@@ -109,6 +114,26 @@ def entry_detail(request, slug: str, entry_id: int):
     }
     response = page(request, "entry.html", context)
     return visit(request, response, campaign_id=campaign.pk, entry_id=entry.pk)
+
+
+def _own_entry(request, *, campaign, entry_id: int):
+    """A contestant opening their own entry before it is approved (or once rejected)
+    reads its status and the rejection reason (docs/moderation.md); anybody else gets the
+    not-found page, as for an entry that does not exist."""
+    own = entry_own_for_voter(
+        campaign=campaign, entry_id=entry_id, voter_id=session_voter_id(request)
+    )
+    if own is None:
+        raise NotFound()
+    context = {
+        "campaign": campaign,
+        "entry": own,
+        "submissions_open": submissions_open(campaign=campaign),
+    }
+    response = page(request, "entry_own.html", context)
+    # Personal: never kept by a shared cache or the browser's back-forward cache.
+    patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 def _wechat_share(request) -> dict | None:

@@ -633,7 +633,8 @@ def test_staff_see_flags_with_evidence_and_suspect_votes(ops_client, farm_flag):
     detail = ops_client.get(reverse("admin:voting_fraudflag_change", args=[flag.pk]))
     assert detail.status_code == 200
     page = detail.content.decode()
-    assert "farm-phone" in page and "max voters in window" in page
+    # The evidence as a translated table (voting/selectors/fraud_review.py).
+    assert "farm-phone" in page and "10 分钟内最多" in page
     for vote in planted:
         assert reverse("admin:voting_vote_change", args=[vote.pk]) in page
         # Cast times in Asia/Shanghai, like every other time in admin, not in UTC.
