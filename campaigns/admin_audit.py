@@ -62,6 +62,10 @@ DETAIL_LABELS: dict[str, Any] = {
     "error": _("error"),
     "old_value": _("before"),
     "new_value": _("after"),
+    "reason": _("reason"),
+    "note": _("note"),
+    "status_before": _("status before"),
+    "titles": _("titles of the copies"),
 }
 # Keys whose value is the id of a row with an admin page (model labels: the apps above
 # register them; a test resolves each one).
