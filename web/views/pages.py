@@ -6,13 +6,18 @@ a visit like the API's reads.
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
+from campaigns.models import Campaign, Round
 from core.errors import NotFound
+from core.public_cache import public_cached
 from voting.selectors.public import (
-    campaign_get_public,
     campaign_list_open,
+    campaign_public_cached,
     entry_get_public,
     entry_list_public,
     leaderboard_for_round,
@@ -20,11 +25,12 @@ from voting.selectors.public import (
     round_current,
     vote_counts_latest,
 )
-from voting.services.photos import entry_media_requeue_stale, share_url
+from voting.services.photos import share_url
 from web.forms import RoundQueryForm
 from web.selectors import (
     entry_votes_for_viewer,
     image_url,
+    snapshot_votes_latest,
     submissions_open,
     votes_remaining_today,
     voting_phase,
@@ -52,59 +58,115 @@ def _round_of_request(request, campaign):
     return round_
 
 
-@require_GET
-@friendly_not_found
-def campaign_detail(request, slug: str):
-    campaign = campaign_get_public(slug=slug, prefetch=("rounds", "prizes"))
-    round_ = _round_of_request(request, campaign)
+def _campaign(slug: str) -> tuple[int, Campaign]:
+    """The public campaign with its school, rounds and prizes, from the shared cache."""
+    return campaign_public_cached(
+        slug=slug, parts=("site", "campaign"), build=lambda c: c, prefetch=("rounds", "prizes")
+    )
+
+
+def _page_number(raw: str | None, count: int) -> int:
+    # As Paginator.get_page: not a number is the first page, past the end the last.
+    pages = max(1, -(-count // ENTRIES_PER_PAGE))
+    if not raw or not raw.isascii() or not raw.isdigit():
+        return 1
+    return min(max(int(raw), 1), pages)
+
+
+def _campaign_content(campaign: Campaign, round_: Round, number: int, flags: dict) -> dict:
+    """The campaign page's body (rules, prizes, one page of contestants), rendered once
+    per change of the campaign: nothing in it is the reader's."""
     entries = entry_list_public(campaign=campaign, round_number=round_.number)
-    paginator = Paginator(entries, ENTRIES_PER_PAGE)
-    entries_page = paginator.get_page(request.GET.get("page"))
-    entry_media_requeue_stale(entries_page)
+    entries_page = Paginator(entries, ENTRIES_PER_PAGE).get_page(number)
     counts = vote_counts_latest(campaign_id=campaign.pk, round_id=round_.pk)
     cards = [(e, image_url(e, "thumbnail"), counts.get(e.pk, 0)) for e in entries_page]
     context = {
         "campaign": campaign,
         "round": round_,
-        "round_is_current": round_ == round_current(campaign=campaign),
         "rounds": sorted(campaign.rounds.all(), key=lambda r: r.number),
         "prizes": list(campaign.prizes.all()),
         "cards": cards,
         "entries_page": entries_page,
+        **flags,
+    }
+    return {
+        "html": render_to_string("web/_campaign_content.html", context),
+        "og_image": cards[0][1] if cards else None,
+    }
+
+
+@require_GET
+@friendly_not_found
+def campaign_detail(request, slug: str):
+    _id, campaign = _campaign(slug)
+    round_ = _round_of_request(request, campaign)
+    count = public_cached(
+        campaign.pk,
+        ("site", "count", round_.number),
+        lambda: entry_list_public(campaign=campaign, round_number=round_.number).count(),
+    )
+    number = _page_number(request.GET.get("page"), count)
+    # What of the body moves with the clock, not with the data: part of the key.
+    flags = {
         "phase": voting_phase(campaign=campaign, round_=round_),
         "submissions_open": submissions_open(campaign=campaign),
-        "og_image": cards[0][1] if cards else None,
+        "round_is_current": round_ == round_current(campaign=campaign),
+    }
+    parts = ("site", "campaign-body", get_language(), round_.number, number, flags)
+    body = public_cached(
+        campaign.pk, parts, lambda: _campaign_content(campaign, round_, number, flags)
+    )
+    context = {
+        "campaign": campaign,
+        "content": mark_safe(body["html"]),  # rendered by our template, escaped there
+        "og_image": body["og_image"],
     }
     response = page(request, "campaign.html", context)
     return visit(request, response, campaign_id=campaign.pk)
 
 
-@require_GET
-@friendly_not_found
-def entry_detail(request, slug: str, entry_id: int):
-    campaign = campaign_get_public(slug=slug, prefetch=("rounds",))
+def _entry_public(campaign: Campaign, entry_id: int) -> dict:
+    """What every reader sees of an entry, kept once per change of the campaign."""
     entry = entry_get_public(campaign=campaign, entry_id=entry_id)
     entry.campaign = campaign
-    entry_media_requeue_stale([entry])
-    voter_id = session_voter_id(request)
-    result = request.session.pop(SESSION_VOTE_RESULT, None) if voter_id else None
-    if result and result.get("entry_id") != entry.pk:
-        result = None
-    context = {
-        "campaign": campaign,
+    snapshot = snapshot_votes_latest(entry=entry)
+    return {
         "entry": entry,
+        "snapshot": snapshot,
         "photo_url": image_url(entry, "preview"),
-        "votes": entry_votes_for_viewer(entry=entry, voter_id=voter_id),
-        "remaining": (
-            votes_remaining_today(campaign=campaign, voter_id=voter_id) if voter_id else None
-        ),
-        "result": result,
-        "phase": voting_phase(campaign=campaign, round_=entry.round),
         "share_url": share_url(entry.share_code),
         "poster_url": reverse(
             "api-v1:entry-poster", kwargs={"slug": campaign.slug, "entry_id": entry.pk}
         ),
         "og_image": image_url(entry, "thumbnail"),
+    }
+
+
+@require_GET
+@friendly_not_found
+def entry_detail(request, slug: str, entry_id: int):
+    _id, campaign = _campaign(slug)
+    public = public_cached(
+        campaign.pk, ("site", "entry", entry_id), lambda: _entry_public(campaign, entry_id)
+    )
+    entry = public["entry"]
+    voter_id = session_voter_id(request)
+    result = request.session.pop(SESSION_VOTE_RESULT, None) if voter_id else None
+    if result and result.get("entry_id") != entry.pk:
+        result = None
+    context = {
+        **public,
+        "campaign": campaign,
+        # The reader's own parts, never cached: their votes since the snapshot, and
+        # what they have left today.
+        "votes": entry_votes_for_viewer(
+            entry=entry, voter_id=voter_id, snapshot=public["snapshot"]
+        ),
+        "remaining": (
+            votes_remaining_today(campaign=campaign, voter_id=voter_id) if voter_id else None
+        ),
+        "result": result,
+        "phase": voting_phase(campaign=campaign, round_=entry.round),
         "wechat": _wechat_share(request),
     }
     response = page(request, "entry.html", context)
@@ -122,9 +184,13 @@ def _wechat_share(request) -> dict | None:
 @require_GET
 @friendly_not_found
 def leaderboard(request, slug: str):
-    campaign = campaign_get_public(slug=slug, prefetch=("rounds",))
+    _id, campaign = _campaign(slug)
     round_ = _round_of_request(request, campaign)
-    board = leaderboard_for_round(campaign=campaign, round_=round_)
+    board = public_cached(
+        campaign.pk,
+        ("site", "leaderboard", round_.number),
+        lambda: leaderboard_for_round(campaign=campaign, round_=round_),
+    )
     context = {
         "campaign": campaign,
         "round": round_,
