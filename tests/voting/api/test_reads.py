@@ -13,6 +13,7 @@ from tests.voting.fixtures_api import image_bytes
 from voting.models import Entry, Visit
 from voting.services.leaderboards import leaderboard_refresh_campaign
 from voting.services.photos import entry_derivatives_generate
+from voting.services.traffic import visits_flush
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_env")]
 
@@ -65,16 +66,19 @@ def test_campaign_detail_has_policy_windows_rounds_and_prizes(api, campaign):
 def test_campaign_detail_records_a_visit_and_sets_the_visitor_cookie(api, campaign):
     response = api.get("/api/v1/campaigns/best-runner/")
     vid = response.cookies["vid"].value
+    visits_flush()
     visit = Visit.objects.get()
     assert (visit.visitor_id, visit.campaign, visit.kind) == (vid, campaign, "visit")
     # The cookie identifies the visitor next time; reloads add no row.
     api.get("/api/v1/campaigns/best-runner/")
+    visits_flush()
     assert Visit.objects.count() == 1
     assert "vid" not in api.get("/api/v1/campaigns/best-runner/").cookies
 
 
 def test_visitor_header_wins_over_the_cookie(api, campaign):
     api.get("/api/v1/campaigns/best-runner/", HTTP_X_VISITOR_ID="app-device-12345678")
+    visits_flush()
     assert Visit.objects.get().visitor_id == "app-device-12345678"
 
 
@@ -211,6 +215,7 @@ def test_entry_detail_records_an_entry_visit(api, entry):
     response = api.get(f"/api/v1/campaigns/best-runner/entries/{entry.pk}/")
     assert response.status_code == 200
     assert response.json()["id"] == entry.pk and response.json()["votes"] == 0
+    visits_flush()
     visit = Visit.objects.get()
     assert visit.entry == entry and visit.campaign == entry.campaign
 
@@ -291,6 +296,7 @@ def test_share_link_records_a_click_and_redirects_to_the_entry(api, entry):
     assert response.status_code == 302
     # The entry's page on the student site (web/), keeping the referral for sign-in.
     assert response["Location"] == f"/c/best-runner/e/{entry.pk}/?ref={entry.share_code}"
+    visits_flush()
     click = Visit.objects.get()
     assert click.kind == Visit.Kind.SHARE_CLICK
     assert (click.entry, click.visitor_id) == (entry, "visitor-from-wechat")
@@ -300,6 +306,7 @@ def test_share_link_target_is_configurable(api, entry, settings):
     settings.SHARE_REDIRECT_URL = "https://m.example.cn/e/{entry}?ref={code}"
     response = api.get(f"/s/{entry.share_code.lower()}")
     assert response["Location"] == f"https://m.example.cn/e/{entry.pk}?ref={entry.share_code}"
+    visits_flush()
     assert response.cookies["vid"].value == Visit.objects.get().visitor_id
 
 

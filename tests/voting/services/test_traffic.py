@@ -8,12 +8,13 @@ from django.core.cache import cache
 
 from tests.factories import EntryFactory
 from voting.models import Visit
-from voting.services.traffic import visit_record, visitor_admitted
+from voting.services.traffic import visit_record, visitor_admitted, visits_flush
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_env")]
 
 
 def unique_visitors(campaign) -> int:
+    visits_flush()  # buffered when the cache is Redis (the PostgreSQL + Redis stack)
     return Visit.objects.filter(campaign=campaign).values("visitor_id").distinct().count()
 
 
