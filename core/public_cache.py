@@ -7,7 +7,7 @@ snapshot, a moderation, a campaign, round or prize edit) call ``public_cache_bum
 without importing the readers. Old entries are never deleted: under a new version no
 key reaches them, and they expire (``PUBLIC_CACHE_SECONDS``).
 
-A version starts at the current time in milliseconds, not at 1: should the cache evict
+A version starts at the current time in microseconds, not at 1: should the cache evict
 a version key, the version drawn again is larger than any before it, so no stale entry
 comes back.
 """
@@ -35,7 +35,7 @@ def public_cache_version(campaign_id: int) -> int:
     key = _version_key(campaign_id)
     version = cache.get(key)
     if version is None:
-        cache.add(key, int(time.time() * 1000), timeout=None)
+        cache.add(key, int(time.time() * 1_000_000), timeout=None)
         version = cache.get(key)
     return int(version)
 
@@ -45,7 +45,7 @@ def _bump_now(campaign_id: int) -> None:
     try:
         cache.incr(key)
     except ValueError:  # no version yet (or evicted): a fresh one is newer than any
-        cache.add(key, int(time.time() * 1000), timeout=None)
+        cache.add(key, int(time.time() * 1_000_000), timeout=None)
 
 
 def public_cache_bump(*, campaign_id: int) -> None:

@@ -54,6 +54,7 @@ def test_an_admitted_visitor_goes_on_counting_everywhere(api, campaign, settings
     share = f"/s/{entry.share_code}"
     api.get(share, HTTP_X_VISITOR_ID="first-visitor", REMOTE_ADDR=ip)
     api.get(share, HTTP_X_VISITOR_ID="third-visitor", REMOTE_ADDR=ip)
+    visits_flush()
     clicks = Visit.objects.filter(kind=Visit.Kind.SHARE_CLICK)
     assert list(clicks.values_list("visitor_id", flat=True)) == ["first-visitor"]
 
