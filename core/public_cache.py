@@ -8,11 +8,17 @@ without importing the readers. Old entries are never deleted: under a new versio
 key reaches them, and they expire (``PUBLIC_CACHE_SECONDS``).
 
 A version starts at the current time in microseconds, not at 1: should the cache evict
-a version key, the version drawn again is larger than any before it, so no stale entry
-comes back.
+a version key, the version drawn again is larger than any before it (bumps, one per
+committed change, come far less often than microseconds pass), so no stale entry comes
+back.
+
+With Redis as the cache (``core.redis_cache``), a read is one round trip: a script
+reads the version and the entry under it together; values are pickled by us under keys
+of our own. Otherwise Django's cache API does the same in two calls.
 """
 
 import hashlib
+import pickle
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -21,31 +27,53 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from core.redis_cache import redis_client
+
 T = TypeVar("T")
 
 _VERSION = "pubcache:v:{}"
 _MISSING = object()
+
+# KEYS[1]: the version key; ARGV[1], ARGV[2]: the entry key before and after the version.
+_READ = """
+local v = redis.call('GET', KEYS[1])
+if not v then return {false, false} end
+return {v, redis.call('GET', ARGV[1] .. v .. ARGV[2])}
+"""
 
 
 def _version_key(campaign_id: int) -> str:
     return _VERSION.format(int(campaign_id))
 
 
+def _fresh_version() -> int:
+    return int(time.time() * 1_000_000)
+
+
 def public_cache_version(campaign_id: int) -> int:
     key = _version_key(campaign_id)
+    client = redis_client()
+    if client is not None:
+        client.set(key, _fresh_version(), nx=True)
+        return int(client.get(key))
     version = cache.get(key)
     if version is None:
-        cache.add(key, int(time.time() * 1_000_000), timeout=None)
+        cache.add(key, _fresh_version(), timeout=None)
         version = cache.get(key)
     return int(version)
 
 
 def _bump_now(campaign_id: int) -> None:
     key = _version_key(campaign_id)
+    client = redis_client()
+    if client is not None:
+        if not client.set(key, _fresh_version(), nx=True):  # none yet: fresh is newer
+            client.incr(key)
+        return
     try:
         cache.incr(key)
     except ValueError:  # no version yet (or evicted): a fresh one is newer than any
-        cache.add(key, int(time.time() * 1_000_000), timeout=None)
+        cache.add(key, _fresh_version(), timeout=None)
 
 
 def public_cache_bump(*, campaign_id: int) -> None:
@@ -55,20 +83,49 @@ def public_cache_bump(*, campaign_id: int) -> None:
     transaction.on_commit(lambda: _bump_now(campaign_id))
 
 
+def _digest(parts: tuple) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
+
+
 def public_cache_key(campaign_id: int, *parts: Any) -> str:
     """A key for one public read of the campaign, under its current version; ``parts``
     say which read (its name, the page, the host of absolute URLs, the language)."""
     version = public_cache_version(campaign_id)
-    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
-    return f"pubcache:{int(campaign_id)}:{version}:{digest}"
+    return f"pubcache:{int(campaign_id)}:{version}:{_digest(parts)}"
 
 
 def public_cached(campaign_id: int, parts: tuple, build: Callable[[], T]) -> T:
     """``build()``'s value from the shared cache, or built now and kept for
     ``PUBLIC_CACHE_SECONDS``. Exceptions (a not-found) are not cached."""
+    client = redis_client()
+    if client is not None:
+        return _redis_cached(client, int(campaign_id), parts, build)
     key = public_cache_key(campaign_id, *parts)
     value = cache.get(key, _MISSING)
     if value is _MISSING:
         value = build()
         cache.set(key, value, timeout=settings.PUBLIC_CACHE_SECONDS)
+    return value
+
+
+_scripts: dict[int, Any] = {}
+
+
+def _redis_cached(client, campaign_id: int, parts: tuple, build: Callable[[], T]) -> T:
+    head, tail = f"pubcache:{campaign_id}:", f":{_digest(parts)}"
+    # EVALSHA of the script, loaded once per client (register_script sends EVAL only
+    # when the server does not know it yet).
+    script = _scripts.get(id(client))
+    if script is None:
+        script = _scripts[id(client)] = client.register_script(_READ)
+    version, raw = script(keys=[_version_key(campaign_id)], args=[head, tail], client=client)
+    if raw is not None:
+        return pickle.loads(raw)
+    version = public_cache_version(campaign_id) if version is None else int(version)
+    value = build()
+    client.set(
+        f"{head}{version}{tail}",
+        pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL),
+        ex=settings.PUBLIC_CACHE_SECONDS,
+    )
     return value

@@ -10,10 +10,13 @@ from core.public_cache import (
     public_cache_version,
     public_cached,
 )
+from core.redis_cache import redis_client
 
 
-@pytest.fixture(autouse=True)
-def _empty_cache():
+@pytest.fixture(autouse=True, params=["stack cache", "redis"])
+def _empty_cache(request):
+    if request.param == "redis":
+        request.getfixturevalue("redis_cache")
     cache.clear()
     yield
     cache.clear()
@@ -63,6 +66,8 @@ def test_an_evicted_version_comes_back_larger_so_nothing_stale_returns(
             public_cache_bump(campaign_id=5)
     bumped = public_cache_version(5)
     cache.delete("pubcache:v:5")  # evicted
+    if redis_client() is not None:
+        redis_client().delete("pubcache:v:5")
     assert public_cache_version(5) > bumped  # drawn from the clock, not back to 1
     assert public_cached(5, ("x",), lambda: "new") == "new"
 

@@ -4,7 +4,6 @@ media in a temporary folder) and a client signed in as a voter."""
 import pytest
 
 from tests.celery_worker import celery_worker  # noqa: F401
-from tests.redis_server import redis_cache, redis_url  # noqa: F401
 from tests.voting.fixtures_api import (  # noqa: F401
     api,
     api_env,

@@ -5,6 +5,7 @@ page size.
 """
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -232,6 +233,11 @@ def vote_list_for_voter(*, voter_id: int) -> QuerySet[Vote]:
 # --- Cached public reads (docs/caching.md) ----------------------------------------------
 
 _SLUG_KEY = "pubcache:slug:{}"
+# Each process also remembers a slug's campaign id a few seconds: only the key of the
+# version is read from it, and a slug given to another campaign is caught on the next
+# build (``_SlugMoved``), so at worst the old campaign's cached page shows that long.
+_SLUG_MEMO_SECONDS = 5
+_slug_memo: dict[str, tuple[int, float]] = {}
 
 
 class _SlugMoved(Exception):
@@ -242,6 +248,9 @@ def campaign_id_for_slug(*, slug: str) -> int:
     """The id of the public campaign ``slug`` names, from the shared cache (it keys the
     campaign's cache version), or ``NotFound``. Unknown slugs are not cached."""
     key = _SLUG_KEY.format(checked_slug(slug))
+    memo = _slug_memo.get(slug)
+    if memo is not None and memo[1] > time.monotonic():
+        return memo[0]
     pk = cache.get(key)
     if pk is None:
         pk = (
@@ -252,6 +261,9 @@ def campaign_id_for_slug(*, slug: str) -> int:
         if pk is None:
             raise NotFound(_("No such campaign."))
         cache.set(key, pk, timeout=settings.PUBLIC_CACHE_SECONDS)
+    if len(_slug_memo) > 1000:  # only real slugs get here; a bound all the same
+        _slug_memo.clear()
+    _slug_memo[slug] = (pk, time.monotonic() + _SLUG_MEMO_SECONDS)
     return pk
 
 
@@ -279,6 +291,7 @@ def campaign_public_cached(
     except _SlugMoved:
         # A campaign renamed, and another took its slug: forget the old id, read afresh.
         cache.delete(_SLUG_KEY.format(slug))
+        _slug_memo.pop(slug, None)
         return campaign_public_cached(slug=slug, parts=parts, build=build, prefetch=prefetch)
 
 

@@ -96,12 +96,6 @@ def visit_record(
         return False
     raw = f"{kind}:{campaign_id}:{entry_id or 0}:{visitor_id}"
     key = "visit:" + _digest(raw)
-    if cache.get(key):
-        return False
-    if not visitor_admitted(visitor_id=visitor_id, ip=ip):
-        return False
-    if not cache.add(key, 1, timeout=_DEDUP_SECONDS):
-        return False
     row = {
         "v": visitor_id[:64],
         "k": kind,
@@ -110,11 +104,53 @@ def visit_record(
         "at": (at or timezone.now()).isoformat(),
     }
     client = redis_client()
-    if client is None:
-        visits_write([row], checked=True)  # its campaign and entry were just read
-    else:
-        client.rpush(_BUFFER, json.dumps(row, separators=(",", ":")))
+    if client is not None:
+        return _buffer_first_view(client, key=key, visitor_id=visitor_id, ip=ip, row=row)
+    if cache.get(key):
+        return False
+    if not visitor_admitted(visitor_id=visitor_id, ip=ip):
+        return False
+    if not cache.add(key, 1, timeout=_DEDUP_SECONDS):
+        return False
+    visits_write([row], checked=True)  # its campaign and entry were just read
     return True
+
+
+# visit_record with Redis, in one round trip: the same steps as without (seen recently?
+# admitted from this IP? then mark it seen and append it to the buffer), atomic. KEYS:
+# the visit's key, the visitor's admitted-from-this-IP key, the IP's counter this hour,
+# the buffer. ARGV: seconds a visit is "recent", the IP limit (0: none), the counter's
+# and the admission's lifetimes, the row.
+_RECORD = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if tonumber(ARGV[2]) > 0 and redis.call('EXISTS', KEYS[2]) == 0 then
+  local n = redis.call('INCR', KEYS[3])
+  if n == 1 then redis.call('EXPIRE', KEYS[3], ARGV[3]) end
+  if n > tonumber(ARGV[2]) then return -1 end
+  redis.call('SET', KEYS[2], 1, 'EX', ARGV[4])
+end
+redis.call('SET', KEYS[1], 1, 'EX', ARGV[1])
+redis.call('RPUSH', KEYS[4], ARGV[5])
+return 1
+"""
+_record_scripts: dict[int, object] = {}
+
+
+def _buffer_first_view(client, *, key: str, visitor_id: str, ip: str | None, row: dict) -> bool:
+    limit = settings.VISITORS_MAX_NEW_PER_IP_PER_HOUR if ip else 0
+    window = int(time.time() // _IP_WINDOW_SECONDS)
+    keys = [
+        f"campus:{key}",
+        "campus:visitor-ip:" + _digest(f"{ip}|{visitor_id}"),
+        f"campus:visitor-ip-n:{_digest(ip or '')}:{window}",
+        _BUFFER,
+    ]
+    args = [_DEDUP_SECONDS, limit or 0, _IP_WINDOW_SECONDS + 60, _IP_WINDOW_SECONDS]
+    args.append(json.dumps(row, separators=(",", ":")))
+    script = _record_scripts.get(id(client))
+    if script is None:
+        script = _record_scripts[id(client)] = client.register_script(_RECORD)
+    return script(keys=keys, args=args, client=client) == 1
 
 
 def visits_write(rows: list[dict], *, checked: bool = False) -> int:
