@@ -27,6 +27,7 @@ minutes, most of it seeding.
 """
 
 import argparse
+import io
 import json
 import os
 import subprocess
@@ -81,7 +82,7 @@ def seed() -> tuple[str, list[int], list[str]]:
     from voting.models import Entry
     from voting.services.leaderboards import leaderboard_refresh_campaign
 
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", verbosity=0, stdout=io.StringIO())
     campaign = (
         Campaign.objects.filter(status=Campaign.Status.OPEN, kind=Campaign.Kind.CONTEST)
         .annotate(shown=Count("entries", filter=Q(entries__status=Entry.Status.APPROVED)))

@@ -111,6 +111,22 @@ def public_cached(campaign_id: int, parts: tuple, build: Callable[[], T]) -> T:
 _scripts: dict[int, Any] = {}
 
 
+def public_cache_store(campaign_id: int, parts: tuple, value: Any) -> None:
+    """Keep ``value`` as ``public_cached`` would, replacing what is kept."""
+    client = redis_client()
+    if client is None:
+        cache.set(
+            public_cache_key(campaign_id, *parts), value, timeout=settings.PUBLIC_CACHE_SECONDS
+        )
+        return
+    version = public_cache_version(campaign_id)
+    client.set(
+        f"pubcache:{int(campaign_id)}:{version}:{_digest(parts)}",
+        pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL),
+        ex=settings.PUBLIC_CACHE_SECONDS,
+    )
+
+
 def _redis_cached(client, campaign_id: int, parts: tuple, build: Callable[[], T]) -> T:
     head, tail = f"pubcache:{campaign_id}:", f":{_digest(parts)}"
     # EVALSHA of the script, loaded once per client (register_script sends EVAL only

@@ -3,12 +3,16 @@
 campaign edit shows the change, and nothing of one reader reaches another."""
 
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from campaigns.models import Campaign
-from tests.factories import EntryFactory, VoteFactory
+from campaigns.models import Campaign, Round
+from tests.factories import CampaignFactory, EntryFactory, VoteFactory
 from tests.test_constraints import campaign_form_data
 from tests.web.helpers import entry_url, sign_in_as
 from voting.models import Entry
@@ -144,3 +148,43 @@ def test_a_draft_campaign_leaves_the_site_at_once(
     assert Campaign.objects.get().status == "draft"
     assert client.get(f"/c/{campaign.slug}/").status_code == 404
     assert client.get(entry_url(entry)).status_code == 404
+
+
+def test_a_page_kept_whole_follows_the_clock_past_a_window_boundary(any_cache, client, db):
+    now = timezone.now()
+    campaign = CampaignFactory(
+        slug="soon",
+        voting_starts_at=now + timedelta(hours=1),
+        voting_ends_at=now + timedelta(days=3),
+    )
+    Round.objects.filter(campaign=campaign).update(voting_starts_at=None, voting_ends_at=None)
+    entry = EntryFactory(campaign=campaign)
+    zh = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+    assert "投票未开始" in text(client.get(f"/c/{campaign.slug}/", **zh))
+    assert "投票未开始" in text(client.get(entry_url(entry), **zh))
+    # No write, no bump: only the clock moves past the opening.
+    with time_machine.travel(now + timedelta(hours=1, seconds=1)):
+        assert "投票进行中" in text(client.get(f"/c/{campaign.slug}/", **zh))
+        body = text(client.get(entry_url(entry), **zh))
+        assert (
+            'data-testid="vote-button"' in body
+            and "disabled" not in body.split("vote-button")[1][:40]
+        )
+
+
+def test_the_csrf_token_of_a_kept_page_is_the_readers_own(any_cache, client, campaign):
+    entry = EntryFactory(campaign=campaign)
+    first = text(client.get(entry_url(entry)))
+    other = Client(enforce_csrf_checks=True)
+    second = text(other.get(entry_url(entry)))
+    tokens = [
+        re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', b).group(1)
+        for b in (first, second)
+    ]
+    assert tokens[0] != tokens[1] and "slot" not in tokens[0]
+    # The token works: the reader's form posts (set_language, as the footer's form
+    # does), and a forged one does not.
+    forged = other.post("/i18n/setlang/", {"language": "en", "csrfmiddlewaretoken": "x" * 64})
+    assert forged.status_code == 403
+    response = other.post("/i18n/setlang/", {"language": "en", "csrfmiddlewaretoken": tokens[1]})
+    assert response.status_code == 302

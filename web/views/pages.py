@@ -4,11 +4,14 @@ Each reads through the API's selectors (``voting/selectors/public.py``) and coun
 a visit like the API's reads.
 """
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
@@ -17,6 +20,7 @@ from campaigns.models import Campaign, Round
 from core.errors import NotFound
 from core.public_cache import public_cached
 from voting.selectors.public import (
+    campaign_id_for_slug,
     campaign_list_open,
     campaign_public_cached,
     entry_get_public,
@@ -37,7 +41,7 @@ from web.selectors import (
     voting_phase,
 )
 from web.session import SESSION_VOTE_RESULT, session_voter_id
-from web.views.common import friendly_not_found, page, visit
+from web.views.common import friendly_not_found, page, page_public, visit
 
 ENTRIES_PER_PAGE = 24
 
@@ -112,30 +116,49 @@ def _campaign_content(campaign: Campaign, round_: Round, number: int, flags: dic
     }
 
 
+def _next_change(campaign: Campaign) -> datetime | None:
+    """When what the pages say with the clock (voting open or not, entries open, the
+    current round) next changes: a page kept whole is kept until then at most."""
+    now = timezone.now()
+    moments = [
+        campaign.voting_starts_at,
+        campaign.voting_ends_at,
+        campaign.submission_starts_at,
+        campaign.submission_ends_at,
+    ]
+    for round_ in campaign.rounds.all():
+        moments += [round_.voting_starts_at, round_.voting_ends_at]
+    return min((m for m in moments if m is not None and m > now), default=None)
+
+
 @require_GET
 @friendly_not_found
 def campaign_detail(request, slug: str):
-    _id, campaign = _campaign(slug)
-    round_ = _round_of_request(request, campaign)
-    count = campaign.public_entry_counts.get(round_.number, 0)
-    number = _page_number(request.GET.get("page"), count)
-    # What of the body moves with the clock, not with the data: part of the key.
-    flags = {
-        "phase": voting_phase(campaign=campaign, round_=round_),
-        "submissions_open": submissions_open(campaign=campaign),
-        "round_is_current": round_ == round_current(campaign=campaign),
-    }
-    parts = ("site", "campaign-body", get_language(), round_.number, number, flags)
-    body = public_cached(
-        campaign.pk, parts, lambda: _campaign_content(campaign, round_, number, flags)
-    )
-    context = {
-        "campaign": campaign,
-        "content": mark_safe(body["html"]),  # rendered by our template, escaped there
-        "og_image": body["og_image"],
-    }
-    response = page(request, "campaign.html", context)
-    return visit(request, response, campaign_id=campaign.pk)
+    def build() -> tuple[str, dict, datetime | None]:
+        _id, campaign = _campaign(slug)
+        round_ = _round_of_request(request, campaign)
+        count = campaign.public_entry_counts.get(round_.number, 0)
+        number = _page_number(request.GET.get("page"), count)
+        # What of the body moves with the clock, not with the data: part of the key.
+        flags = {
+            "phase": voting_phase(campaign=campaign, round_=round_),
+            "submissions_open": submissions_open(campaign=campaign),
+            "round_is_current": round_ == round_current(campaign=campaign),
+        }
+        parts = ("site", "campaign-body", get_language(), round_.number, number, flags)
+        body = public_cached(
+            campaign.pk, parts, lambda: _campaign_content(campaign, round_, number, flags)
+        )
+        context = {
+            "campaign": campaign,
+            "content": mark_safe(body["html"]),  # rendered by our template, escaped there
+            "og_image": body["og_image"],
+        }
+        return "campaign.html", context, _next_change(campaign)
+
+    campaign_id = campaign_id_for_slug(slug=slug)
+    response = page_public(request, build, campaign_id=campaign_id)
+    return visit(request, response, campaign_id=campaign_id)
 
 
 def _entry_public(campaign: Campaign, entry_id: int) -> dict:
@@ -158,32 +181,38 @@ def _entry_public(campaign: Campaign, entry_id: int) -> dict:
 @require_GET
 @friendly_not_found
 def entry_detail(request, slug: str, entry_id: int):
-    _id, campaign = _campaign(slug)
-    public = public_cached(
-        campaign.pk, ("site", "entry", entry_id), lambda: _entry_public(campaign, entry_id)
-    )
-    entry = public["entry"]
     voter_id = session_voter_id(request)
-    result = request.session.pop(SESSION_VOTE_RESULT, None) if voter_id else None
-    if result and result.get("entry_id") != entry.pk:
-        result = None
-    context = {
-        **public,
-        "campaign": campaign,
-        # The reader's own parts, never cached: their votes since the snapshot, and
-        # what they have left today.
-        "votes": entry_votes_for_viewer(
-            entry=entry, voter_id=voter_id, snapshot=public["snapshot"]
-        ),
-        "remaining": (
-            votes_remaining_today(campaign=campaign, voter_id=voter_id) if voter_id else None
-        ),
-        "result": result,
-        "phase": voting_phase(campaign=campaign, round_=entry.round),
-        "wechat": _wechat_share(request),
-    }
-    response = page(request, "entry.html", context)
-    return visit(request, response, campaign_id=campaign.pk, entry_id=entry.pk)
+
+    def build() -> tuple[str, dict, datetime | None]:
+        _id, campaign = _campaign(slug)
+        public = public_cached(
+            campaign.pk, ("site", "entry", entry_id), lambda: _entry_public(campaign, entry_id)
+        )
+        entry = public["entry"]
+        result = request.session.pop(SESSION_VOTE_RESULT, None) if voter_id else None
+        if result and result.get("entry_id") != entry.pk:
+            result = None
+        context = {
+            **public,
+            "campaign": campaign,
+            # The reader's own parts, never in a shared entry: their votes since the
+            # snapshot, and what they have left today (page_public renders a signed-in
+            # reader's page anew).
+            "votes": entry_votes_for_viewer(
+                entry=entry, voter_id=voter_id, snapshot=public["snapshot"]
+            ),
+            "remaining": (
+                votes_remaining_today(campaign=campaign, voter_id=voter_id) if voter_id else None
+            ),
+            "result": result,
+            "phase": voting_phase(campaign=campaign, round_=entry.round),
+            "wechat": _wechat_share(request),
+        }
+        return "entry.html", context, _next_change(campaign)
+
+    campaign_id = campaign_id_for_slug(slug=slug)
+    response = page_public(request, build, campaign_id=campaign_id)
+    return visit(request, response, campaign_id=campaign_id, entry_id=entry_id)
 
 
 def _wechat_share(request) -> dict | None:
