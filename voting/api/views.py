@@ -5,8 +5,7 @@ serializer. Errors are raised as ``DomainError``/DRF exceptions and shaped by
 ``voting.api.support.exception_handler``.
 """
 
-from django.conf import settings
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -71,13 +70,12 @@ from voting.selectors.public import (
     leaderboard_for_round,
     round_by_number,
     round_current,
-    share_target_cached,
     vote_counts_latest,
     vote_list_for_voter,
 )
 from voting.services.entries import entry_submit
 from voting.services.photos import entry_poster_ensure
-from voting.services.traffic import share_click_record, visit_record
+from voting.services.traffic import visit_record
 from voting.services.votes import vote_cast_by_id
 
 # Each view declares the domain errors it can raise (@raises, next to the code that
@@ -110,6 +108,8 @@ def _current_round_slot() -> str:
 
 
 def _round_query(request) -> int | None:
+    if "round" not in request.query_params:  # the common case, without a serializer
+        return None
     query = RoundQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     return query.validated_data.get("round")
@@ -412,50 +412,3 @@ class MyVotesView(generics.ListAPIView):
 
     def get_queryset(self):
         return vote_list_for_voter(voter_id=self.request.user.pk)
-
-
-# --------------------------------------------------------------------------------------
-# Share links
-
-
-class ShareRedirectView(_PublicView, APIView):
-    # A redirect has no body to negotiate: any browser's Accept follows it.
-    content_negotiation_class = FirstRendererNegotiation
-
-    @extend_schema(
-        operation_id="share_follow",
-        tags=["entries"],
-        summary="Follow an entry's share link",
-        description="Records a share click, then redirects to the entry "
-        "(setting SHARE_REDIRECT_URL), passing the share code as `ref` for sign-in.",
-        parameters=[
-            VISITOR_ID,
-            visitor_cookie(302),
-            OpenApiParameter(
-                "Location",
-                OpenApiTypes.URI,
-                OpenApiParameter.HEADER,
-                response=[302],
-                required=True,
-                description="The entry's page.",
-            ),
-        ],
-        responses={302: OpenApiResponse(description="Redirect to the entry.")},
-    )
-    @raises(NotFound)
-    def get(self, request, share_code: str):
-        entry = share_target_cached(share_code=share_code)
-        target = settings.SHARE_REDIRECT_URL.format(
-            campaign=entry.campaign_slug, entry=entry.entry_id, code=entry.share_code
-        )
-        response = HttpResponseRedirect(target)
-        vid, new = visitor_id(request)
-        share_click_record(
-            visitor_id=vid,
-            campaign_id=entry.campaign_id,
-            entry_id=entry.entry_id,
-            ip=client_ip(request),
-        )
-        if new:
-            visitor_cookie_set(response, vid)
-        return response
