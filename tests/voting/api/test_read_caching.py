@@ -4,8 +4,11 @@ the change. Runs on the cache of the stack (local memory, or Redis on the Postgr
 stack) and, where marked, on a Redis of its own.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from campaigns.models import Campaign
 from core.public_cache import public_cache_bump
@@ -14,7 +17,7 @@ from tests.test_constraints import campaign_form_data
 from tests.voting.services.test_traffic import unique_visitors
 from voting.models import Entry
 from voting.services.entries import entry_moderate
-from voting.services.leaderboards import leaderboard_refresh_campaign
+from voting.services.leaderboards import campaign_close, leaderboard_refresh_campaign
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_env")]
 
@@ -218,3 +221,17 @@ def test_hostile_if_none_match_gets_the_body(any_cache, api, campaign, etag):
 def test_a_draft_campaign_is_never_served_from_a_cache(any_cache, api, campaign):
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DRAFT)
     assert api.get(f"{BASE}/").status_code == 404
+
+
+def test_a_campaign_closing_shows_at_the_next_read(
+    any_cache, api, campaign, django_capture_on_commit_callbacks
+):
+    EntryFactory(campaign=campaign)
+    assert api.get(f"{BASE}/").json()["status"] == "open"
+    Campaign.objects.filter(pk=campaign.pk).update(
+        voting_ends_at=timezone.now() - timedelta(minutes=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert campaign_close(campaign_id=campaign.pk)
+    assert api.get(f"{BASE}/").json()["status"] == "closed"
+    assert api.get(f"{BASE}/leaderboard/").json()["is_final"] is True
