@@ -30,6 +30,7 @@ help:
 	@echo "make format            ruff format and ruff check --fix"
 	@echo "make migrations-check  fail if a model change lacks a migration"
 	@echo "make bench             run the benchmarks in bench/"
+	@echo "make bench-votes       the vote endpoint under load (make bench-reads: the public reads)"
 	@echo "make soak              the embedded stack under ordinary use for SOAK_MINUTES (20), then checks nothing was lost"
 
 venv: $(DEV_STAMP)
@@ -100,6 +101,15 @@ bench-reports: venv
 .PHONY: bench-votes
 bench-votes: venv
 	$(BIN)/python bench/bench_votes.py
+
+# The public reads under load (API entries, entry, leaderboard, campaign, /s/{code}, the
+# site's campaign and entry pages), each from many new visitors: gunicorn on a throw-away
+# PostgreSQL 15 with a throw-away Redis as cache, wrk on 127.0.0.1 (Debian's wrk and
+# redis-server, installed with apt-get if missing), against a bare DRF view in one run;
+# then checks every visitor's visit stored once. About three minutes.
+.PHONY: bench-reads
+bench-reads: venv
+	$(BIN)/python bench/bench_reads.py
 
 # The embedded stack of `make run` (SQLite, filesystem broker, runserver + worker + beat) on
 # a throw-away VAR_DIR under ordinary use for SOAK_MINUTES (votes through the API, reports

@@ -46,6 +46,7 @@ from campaigns.services import (
     campaign_record_frozen_change,
     pilot_replicate,
 )
+from core.public_cache import public_cache_bump
 from core.receipts import InvalidReceipt, receipt_ingest
 from core.storage import PrivateFileWidget, private_file_url
 
@@ -289,6 +290,7 @@ class CampaignAdmin(SchoolScopedAdmin):
         changes = form.audited_changes()
         super().save_related(request, form, formsets, change)
         campaign_first_round_ensure(campaign=form.instance)
+        public_cache_bump(campaign_id=form.instance.pk)  # its public pages show the change
         if changes["fields"] or prizes_changed or rounds_changed:
             campaign_record_frozen_change(
                 campaign=form.instance,
@@ -311,6 +313,7 @@ class FrozenChildAdmin(SchoolScopedAdmin):
     def save_model(self, request, obj, form, change):
         campaign = form.frozen_campaign() if form.has_changed() else None
         super().save_model(request, obj, form, change)
+        public_cache_bump(campaign_id=obj.campaign_id)
         if campaign is not None:
             campaign_record_frozen_change(
                 campaign=campaign,
@@ -332,6 +335,10 @@ class FrozenChildAdmin(SchoolScopedAdmin):
                     "added": not change,
                 },
             )
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        public_cache_bump(campaign_id=obj.campaign_id)
 
     def has_delete_permission(self, request, obj=None):
         # Deleting leaves no reason: a frozen campaign's rounds and prizes are changed,

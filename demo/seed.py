@@ -817,7 +817,7 @@ def _seed_history(
         campaigns=campaigns,
         entries=entries,
     )
-    Visit.objects.bulk_create(visits, batch_size=500)
+    Visit.objects.bulk_create(visits, batch_size=500, ignore_conflicts=True)  # first views
     activity = _plan_activity(rngs["activity"], now=now, people=people)
     Activity.objects.bulk_create(activity, batch_size=500)
     work_logs = _plan_work_logs(

@@ -31,6 +31,7 @@ from voting.models import Visit
 from voting.selectors import metrics
 from voting.selectors.awards import prize_cost_from_awards
 from voting.selectors.contest import campaign_round_ids, leaderboard_latest
+from voting.services.traffic import visits_flush
 
 # New users are counted from the opening of entries until this long after voting closes.
 ATTRIBUTION_TAIL = timedelta(days=7)
@@ -146,6 +147,9 @@ class CampaignReportRunner:
 
     def run(self, progress: Progress = lambda pct: None) -> CampaignReport:
         campaign = self.campaign
+        # Visits wait in a buffer until voting.visits_flush writes them: write them now,
+        # so the report counts every visitor seen so far (docs/caching.md).
+        visits_flush()
         school_id = campaign.pilot.school_id
         # Referral credit stays within the school (docs/metrics.md "per ambassador").
         own_ambassadors = list(

@@ -1,6 +1,7 @@
 import pytest
 
 from tests.factories import AmbassadorFactory, SchoolFactory, UserFactory
+from tests.redis_server import redis_cache, redis_url  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

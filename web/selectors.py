@@ -4,6 +4,7 @@ voter sees of their own votes, and the images of an entry at the sizes pages sho
 Nothing here decides whether a vote is allowed: the vote service does, and says why.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -19,10 +20,16 @@ def image_url(entry: Entry, field: str) -> str | None:
     return entry_image_url(entry, field)
 
 
-def entry_votes_for_viewer(*, entry: Entry, voter_id: int | None) -> int:
-    """The entry's votes as its page shows them: the latest leaderboard snapshot (what
-    the leaderboard and the API say), plus the viewer's own valid votes cast since it
-    was computed, so a student sees their vote counted at once. Two queries at most."""
+@dataclass(frozen=True)
+class SnapshotVotes:
+    """An entry's votes as everyone sees them: the latest leaderboard snapshot's
+    (``computed_at`` None: no snapshot yet, the live count of valid votes)."""
+
+    votes: int
+    computed_at: datetime | None
+
+
+def snapshot_votes_latest(*, entry: Entry) -> SnapshotVotes:
     snapshot = (
         LeaderboardSnapshot.objects.filter(round_id=entry.round_id)
         .order_by("-computed_at", "-id")
@@ -30,14 +37,31 @@ def entry_votes_for_viewer(*, entry: Entry, voter_id: int | None) -> int:
         .first()
     )
     if snapshot is None:
-        return Vote.objects.filter(entry=entry, status=Vote.Status.VALID).count()
+        live = Vote.objects.filter(entry=entry, status=Vote.Status.VALID).count()
+        return SnapshotVotes(live, None)
     votes = next((r["votes"] for r in snapshot["standings"] if r["entry_id"] == entry.pk), 0)
+    return SnapshotVotes(votes, snapshot["computed_at"])
+
+
+def entry_votes_for_viewer(
+    *, entry: Entry, voter_id: int | None, snapshot: SnapshotVotes | None = None
+) -> int:
+    """The entry's votes as its page shows them: the latest leaderboard snapshot (what
+    the leaderboard and the API say), plus the viewer's own valid votes cast since it
+    was computed, so a student sees their vote counted at once. ``snapshot``: the
+    snapshot's figure already read (from the shared cache); two queries at most."""
+    snapshot = snapshot or snapshot_votes_latest(entry=entry)
+    if snapshot.computed_at is None:
+        if voter_id is None:
+            return snapshot.votes
+        return Vote.objects.filter(entry=entry, status=Vote.Status.VALID).count()
+    votes = snapshot.votes
     if voter_id is not None:
         votes += Vote.objects.filter(
             voter_id=voter_id,
             entry=entry,
             status=Vote.Status.VALID,
-            cast_at__gt=snapshot["computed_at"],
+            cast_at__gt=snapshot.computed_at,
         ).count()
     return votes
 

@@ -340,6 +340,16 @@ ENTRY_MAX_PER_VOTER_PER_ROUND = env.int("ENTRY_MAX_PER_VOTER_PER_ROUND", default
 # recorded, so random X-Visitor-Id values cannot inflate "unique visitors"
 # (voting/services/traffic.py). Generous: a campus dorm shares one public IP. 0: no limit.
 VISITORS_MAX_NEW_PER_IP_PER_HOUR = env.int("VISITORS_MAX_NEW_PER_IP_PER_HOUR", default=300)
+# Public reads (campaign, entries, leaderboard; API and site) are kept this many
+# seconds in the shared cache, and invalidated sooner by what changes them (a snapshot,
+# a moderation, a campaign edit: docs/caching.md). Clients and proxies may keep a
+# response PUBLIC_CACHE_MAX_AGE seconds (Cache-Control), then revalidate by its ETag.
+PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=600)
+PUBLIC_CACHE_MAX_AGE = env.int("PUBLIC_CACHE_MAX_AGE", default=10)
+# Visits are buffered in Redis (when CACHE_URL is Redis) and written in batches by the
+# task voting.visits_flush (beat, every 15 s: editable in admin); a batch claimed by a
+# worker that died is claimed again after VISITS_RECLAIM_SECONDS (docs/caching.md).
+VISITS_RECLAIM_SECONDS = env.int("VISITS_RECLAIM_SECONDS", default=120)
 # Where /s/{share_code} sends people; {campaign} is the slug, {entry} the id, {code} the
 # share code. Default: the entry's page on the student site (web/urls.py), keeping the
 # share code as ?ref= so that sign-in attributes a new voter to the share.

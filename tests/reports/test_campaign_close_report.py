@@ -33,7 +33,9 @@ def test_close_requests_the_report_after_commit_once(ended, django_capture_on_co
     assert LeaderboardSnapshot.objects.filter(campaign=ended, is_final=True).count() == 1
     assert report is not None and again == report and report.on_close
     assert Report.objects.filter(campaign=ended).count() == 1
-    assert len(callbacks) == 1  # one computation, sent after commit
+    # One computation, sent after commit (besides the public cache's version bumps).
+    tasks = [c for c in callbacks if "public_cache_bump" not in getattr(c, "__qualname__", "")]
+    assert len(tasks) == 1
     assert campaigns_missing_close_report() == []
 
 

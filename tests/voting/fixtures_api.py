@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from core import sms
 from tests.factories import CampaignFactory, EntryFactory, VoterFactory
+from voting.selectors.public import _slug_memo
 from voting.services.sign_in import voter_token_issue
 
 
@@ -21,6 +22,7 @@ def api_env(settings, tmp_path, monkeypatch):
     transaction that never commits (tests/voting/tasks/test_sign_in.py sends them through
     a real worker)."""
     cache.clear()
+    _slug_memo.clear()  # each process remembers slugs a few seconds (docs/caching.md)
     sms.outbox.clear()
     settings.SMS_BACKEND = "memory"
     monkeypatch.setattr("voting.services.sign_in.otp_sms_send_later", sms.sms_send)

@@ -1,12 +1,26 @@
-"""POST /api/v1/ingest/activity/: the app's backend reports user activity in batches."""
+"""Traffic: ``GET /s/{share_code}`` (a share click, then the entry's page) and
+``POST /api/v1/ingest/activity/`` (the app's backend reports user activity in batches)."""
 
-from drf_spectacular.utils import extend_schema
+from django.conf import settings
+from django.http import HttpResponseRedirect
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import NotFound
 from voting.api.authentication import IsService, ServiceTokenAuthentication
-from voting.services.traffic import MAX_EVENTS, activity_ingest
+from voting.api.schema import VISITOR_ID, raises, visitor_cookie
+from voting.api.support import (
+    FirstRendererNegotiation,
+    client_ip,
+    visitor_cookie_set,
+    visitor_id,
+)
+from voting.api.views import _PublicView
+from voting.selectors.public import share_target_cached
+from voting.services.traffic import MAX_EVENTS, activity_ingest, share_click_record
 
 
 class ActivityEventSerializer(serializers.Serializer):
@@ -61,3 +75,46 @@ class ActivityIngestView(APIView):
         data.is_valid(raise_exception=True)
         result = activity_ingest(events=data.validated_data["events"])
         return Response(IngestResultSerializer(result).data)
+
+
+class ShareRedirectView(_PublicView, APIView):
+    # A redirect has no body to negotiate: any browser's Accept follows it.
+    content_negotiation_class = FirstRendererNegotiation
+
+    @extend_schema(
+        operation_id="share_follow",
+        tags=["entries"],
+        summary="Follow an entry's share link",
+        description="Records a share click, then redirects to the entry "
+        "(setting SHARE_REDIRECT_URL), passing the share code as `ref` for sign-in.",
+        parameters=[
+            VISITOR_ID,
+            visitor_cookie(302),
+            OpenApiParameter(
+                "Location",
+                OpenApiTypes.URI,
+                OpenApiParameter.HEADER,
+                response=[302],
+                required=True,
+                description="The entry's page.",
+            ),
+        ],
+        responses={302: OpenApiResponse(description="Redirect to the entry.")},
+    )
+    @raises(NotFound)
+    def get(self, request, share_code: str):
+        entry = share_target_cached(share_code=share_code)
+        target = settings.SHARE_REDIRECT_URL.format(
+            campaign=entry.campaign_slug, entry=entry.entry_id, code=entry.share_code
+        )
+        response = HttpResponseRedirect(target)
+        vid, new = visitor_id(request)
+        share_click_record(
+            visitor_id=vid,
+            campaign_id=entry.campaign_id,
+            entry_id=entry.entry_id,
+            ip=client_ip(request),
+        )
+        if new:
+            visitor_cookie_set(response, vid)
+        return response

@@ -46,5 +46,5 @@ urlpatterns = [
 
 # Outside /api/v1/: short links printed on posters and pasted into WeChat.
 share_urlpatterns = [
-    path("s/<str:share_code>", views.ShareRedirectView.as_view(), name="share-redirect"),
+    path("s/<str:share_code>", traffic.ShareRedirectView.as_view(), name="share-redirect"),
 ]

@@ -5,8 +5,8 @@ serializer. Errors are raised as ``DomainError``/DRF exceptions and shaped by
 ``voting.api.support.exception_handler``.
 """
 
-from django.conf import settings
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import FileResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from core.errors import InvalidImage, NotFound
 from voting import errors
 from voting.api.authentication import IsVoter, VoterTokenAuthentication
+from voting.api.caching import cached_json_response
 from voting.api.errors import InvalidInput, NotAcceptable
 from voting.api.schema import (
     DEVICE_ID,
@@ -64,7 +65,6 @@ from voting.api.throttles import (
 from voting.selectors.public import (
     campaign_get_public,
     campaign_list_open,
-    entry_get_by_share_code,
     entry_get_public,
     entry_list_public,
     leaderboard_for_round,
@@ -74,8 +74,8 @@ from voting.selectors.public import (
     vote_list_for_voter,
 )
 from voting.services.entries import entry_submit
-from voting.services.photos import entry_media_requeue_stale, entry_poster_ensure
-from voting.services.traffic import share_click_record, visit_record
+from voting.services.photos import entry_poster_ensure
+from voting.services.traffic import visit_record
 from voting.services.votes import vote_cast_by_id
 
 # Each view declares the domain errors it can raise (@raises, next to the code that
@@ -98,7 +98,18 @@ def _record_visit(request, response, *, campaign_id: int, entry_id: int | None =
     return response
 
 
+_ENTRY_LIST_PARAMS = frozenset({"round", "page", "page_size"})
+
+
+def _current_round_slot() -> str:
+    # Rounds of a daily topic open and close on the hour at the finest: a cached
+    # "current round" read lasts until the next hour at most (Asia/Shanghai).
+    return timezone.localtime().strftime("current@%Y-%m-%dT%H")
+
+
 def _round_query(request) -> int | None:
+    if "round" not in request.query_params:  # the common case, without a serializer
+        return None
     query = RoundQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     return query.validated_data.get("round")
@@ -136,9 +147,15 @@ class CampaignDetailView(_PublicView, APIView):
     )
     @raises(NotFound)
     def get(self, request, slug: str):
-        campaign = campaign_get_public(slug=slug, prefetch=("rounds", "prizes"))
-        response = Response(CampaignDetailSerializer(campaign).data)
-        return _record_visit(request, response, campaign_id=campaign.pk)
+        campaign_id, response = cached_json_response(
+            request,
+            slug=slug,
+            parts=("detail",),
+            build=lambda campaign: CampaignDetailSerializer(campaign).data,
+            prefetch=("rounds", "prizes"),
+            shared=False,
+        )
+        return _record_visit(request, response, campaign_id=campaign_id)
 
 
 class LeaderboardView(_PublicView, APIView):
@@ -153,16 +170,24 @@ class LeaderboardView(_PublicView, APIView):
     @raises(InvalidInput, NotFound)
     def get(self, request, slug: str):
         number = _round_query(request)
-        campaign = campaign_get_public(slug=slug, prefetch=("rounds",))
-        round_ = (
-            round_by_number(campaign=campaign, number=number)
-            if number is not None
-            else round_current(campaign=campaign)
+
+        def build(campaign):
+            round_ = (
+                round_by_number(campaign=campaign, number=number)
+                if number is not None
+                else round_current(campaign=campaign)
+            )
+            if round_ is None:
+                raise NotFound(_("This campaign has no rounds."))
+            board = leaderboard_for_round(campaign=campaign, round_=round_)
+            return LeaderboardSerializer(board).data
+
+        # The current round moves with the clock (a daily topic): part of the key.
+        parts = ("leaderboard", number if number is not None else _current_round_slot())
+        _campaign_id, response = cached_json_response(
+            request, slug=slug, parts=parts, build=build, prefetch=("rounds",), shared=True
         )
-        if round_ is None:
-            raise NotFound(_("This campaign has no rounds."))
-        board = leaderboard_for_round(campaign=campaign, round_=round_)
-        return Response(LeaderboardSerializer(board).data)
+        return response
 
 
 # --------------------------------------------------------------------------------------
@@ -199,18 +224,29 @@ class EntryListCreateView(generics.GenericAPIView):
     @raises(*PAGINATED)
     def get(self, request, slug: str):
         number = _round_query(request)
-        campaign = campaign_get_public(slug=slug)
-        page = self.paginate_queryset(entry_list_public(campaign=campaign, round_number=number))
-        entry_media_requeue_stale(page)
-        context = {
-            "request": request,
-            "vote_counts": vote_counts_latest(campaign_id=campaign.pk),
-            "campaign_slug": campaign.slug,
-        }
-        response = self.get_paginated_response(
-            EntrySerializer(page, many=True, context=context).data
-        )
-        return _record_visit(request, response, campaign_id=campaign.pk)
+
+        def build(campaign):
+            page = self.paginate_queryset(entry_list_public(campaign=campaign, round_number=number))
+            context = {
+                "request": request,
+                "vote_counts": vote_counts_latest(campaign_id=campaign.pk),
+                "campaign_slug": campaign.slug,
+            }
+            return self.get_paginated_response(
+                EntrySerializer(page, many=True, context=context).data
+            ).data
+
+        # The next/previous links repeat the query string: only a query of known
+        # parameters is cached (any other is served, and counted, uncached).
+        query = sorted(request.query_params.lists())
+        if {name for name, _values in query} <= _ENTRY_LIST_PARAMS:
+            campaign_id, response = cached_json_response(
+                request, slug=slug, parts=("entries", query), build=build, shared=False
+            )
+        else:
+            campaign = campaign_get_public(slug=slug)
+            campaign_id, response = campaign.pk, Response(build(campaign))
+        return _record_visit(request, response, campaign_id=campaign_id)
 
     @extend_schema(
         operation_id="entry_submit",
@@ -242,13 +278,18 @@ class EntryDetailView(_PublicView, APIView):
     )
     @raises(NotFound)
     def get(self, request, slug: str, entry_id: str):
-        campaign = campaign_get_public(slug=slug)
-        entry = entry_get_public(campaign=campaign, entry_id=path_id(entry_id))
-        entry_media_requeue_stale([entry])
-        counts = vote_counts_latest(campaign_id=campaign.pk, round_id=entry.round_id)
-        context = {"request": request, "vote_counts": counts, "campaign_slug": campaign.slug}
-        response = Response(EntrySerializer(entry, context=context).data)
-        return _record_visit(request, response, campaign_id=campaign.pk, entry_id=entry.pk)
+        pk = path_id(entry_id)
+
+        def build(campaign):
+            entry = entry_get_public(campaign=campaign, entry_id=pk)
+            counts = vote_counts_latest(campaign_id=campaign.pk, round_id=entry.round_id)
+            context = {"request": request, "vote_counts": counts, "campaign_slug": campaign.slug}
+            return EntrySerializer(entry, context=context).data
+
+        campaign_id, response = cached_json_response(
+            request, slug=slug, parts=("entry", pk), build=build, shared=False
+        )
+        return _record_visit(request, response, campaign_id=campaign_id, entry_id=pk)
 
 
 class EntryPosterView(_PublicView, APIView):
@@ -371,50 +412,3 @@ class MyVotesView(generics.ListAPIView):
 
     def get_queryset(self):
         return vote_list_for_voter(voter_id=self.request.user.pk)
-
-
-# --------------------------------------------------------------------------------------
-# Share links
-
-
-class ShareRedirectView(_PublicView, APIView):
-    # A redirect has no body to negotiate: any browser's Accept follows it.
-    content_negotiation_class = FirstRendererNegotiation
-
-    @extend_schema(
-        operation_id="share_follow",
-        tags=["entries"],
-        summary="Follow an entry's share link",
-        description="Records a share click, then redirects to the entry "
-        "(setting SHARE_REDIRECT_URL), passing the share code as `ref` for sign-in.",
-        parameters=[
-            VISITOR_ID,
-            visitor_cookie(302),
-            OpenApiParameter(
-                "Location",
-                OpenApiTypes.URI,
-                OpenApiParameter.HEADER,
-                response=[302],
-                required=True,
-                description="The entry's page.",
-            ),
-        ],
-        responses={302: OpenApiResponse(description="Redirect to the entry.")},
-    )
-    @raises(NotFound)
-    def get(self, request, share_code: str):
-        entry = entry_get_by_share_code(share_code=share_code)
-        target = settings.SHARE_REDIRECT_URL.format(
-            campaign=entry.campaign.slug, entry=entry.pk, code=entry.share_code
-        )
-        response = HttpResponseRedirect(target)
-        vid, new = visitor_id(request)
-        share_click_record(
-            visitor_id=vid,
-            campaign_id=entry.campaign_id,
-            entry_id=entry.pk,
-            ip=client_ip(request),
-        )
-        if new:
-            visitor_cookie_set(response, vid)
-        return response

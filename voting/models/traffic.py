@@ -1,6 +1,8 @@
 """Anonymous visits and share clicks, and app activity (the input of retention)."""
 
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +38,19 @@ class Visit(models.Model):
         verbose_name_plural = _("visits")
         ordering = ["-at"]
         indexes = [models.Index(fields=["campaign", "kind", "visitor_id"], name="visit_funnel_idx")]
+        constraints = [
+            # One row per first view: buffered visits are written with "insert, ignore
+            # what exists" (voting/services/traffic.py), so a batch written twice or two
+            # first views at once store one row. No entry (a campaign view) counts as 0:
+            # NULLs are distinct in a unique index.
+            models.UniqueConstraint(
+                F("campaign"),
+                F("kind"),
+                F("visitor_id"),
+                Coalesce(F("entry"), Value(0)),
+                name="visit_first_view_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.visitor_id} @ {localtime(self.at):%Y-%m-%d %H:%M}"

@@ -5,17 +5,25 @@ page size.
 """
 
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, Round
 from core.errors import NotFound
+from core.public_cache import public_cached
 from voting.models import Entry, LeaderboardSnapshot, Vote
 from voting.selectors.contest import round_standings
+
+T = TypeVar("T")
 
 # Drafts are not public; closed campaigns stay readable for their final standings.
 PUBLIC_STATUSES = (Campaign.Status.OPEN, Campaign.Status.CLOSED)
@@ -220,3 +228,111 @@ def vote_list_for_voter(*, voter_id: int) -> QuerySet[Vote]:
         .select_related("entry", "campaign")
         .order_by("-cast_at", "-id")
     )
+
+
+# --- Cached public reads (docs/caching.md) ----------------------------------------------
+
+_SLUG_KEY = "pubcache:slug:{}"
+# Each process also remembers a slug's campaign id a few seconds: only the key of the
+# version is read from it, and a slug given to another campaign is caught on the next
+# build (``_SlugMoved``), so at worst the old campaign's cached page shows that long.
+_SLUG_MEMO_SECONDS = 5
+_slug_memo: dict[str, tuple[int, float]] = {}
+
+
+class _SlugMoved(Exception):
+    """The slug now names another campaign than the one cached for it."""
+
+
+def campaign_id_for_slug(*, slug: str) -> int:
+    """The id of the public campaign ``slug`` names, from the shared cache (it keys the
+    campaign's cache version), or ``NotFound``. Unknown slugs are not cached."""
+    key = _SLUG_KEY.format(checked_slug(slug))
+    memo = _slug_memo.get(slug)
+    if memo is not None and memo[1] > time.monotonic():
+        return memo[0]
+    pk = cache.get(key)
+    if pk is None:
+        pk = (
+            Campaign.objects.filter(slug=slug, status__in=PUBLIC_STATUSES)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if pk is None:
+            raise NotFound(_("No such campaign."))
+        cache.set(key, pk, timeout=settings.PUBLIC_CACHE_SECONDS)
+    if len(_slug_memo) > 1000:  # only real slugs get here; a bound all the same
+        _slug_memo.clear()
+    _slug_memo[slug] = (pk, time.monotonic() + _SLUG_MEMO_SECONDS)
+    return pk
+
+
+def campaign_public_cached(
+    *,
+    slug: str,
+    parts: tuple,
+    build: Callable[[Campaign], T],
+    prefetch: tuple[str, ...] = (),
+) -> tuple[int, T]:
+    """``(campaign id, build(campaign))``, the value from the shared cache under the
+    campaign's current version (``core.public_cache``), built from
+    ``campaign_get_public`` on a miss. ``parts`` name the read (and everything it
+    depends on besides the campaign's data: page, language, host)."""
+    campaign_id = campaign_id_for_slug(slug=slug)
+
+    def make() -> T:
+        campaign = campaign_get_public(slug=slug, prefetch=prefetch)
+        if campaign.pk != campaign_id:
+            raise _SlugMoved
+        return build(campaign)
+
+    try:
+        return campaign_id, public_cached(campaign_id, ("campaign", slug, *parts), make)
+    except _SlugMoved:
+        # A campaign renamed, and another took its slug: forget the old id, read afresh.
+        cache.delete(_SLUG_KEY.format(slug))
+        _slug_memo.pop(slug, None)
+        return campaign_public_cached(slug=slug, parts=parts, build=build, prefetch=prefetch)
+
+
+@dataclass(frozen=True)
+class ShareTarget:
+    campaign_id: int
+    campaign_slug: str
+    entry_id: int
+    share_code: str
+
+
+_SHARE_KEY = "pubcache:share:{}"
+
+
+def share_target_cached(*, share_code: str) -> ShareTarget:
+    """Where a share link leads (``entry_get_by_share_code``), from the shared cache
+    under the entry's campaign version, so a moderation shows at once."""
+    if not _SHARE_CODE.fullmatch(share_code):
+        raise NotFound(_("No such share link."))
+    code = share_code.upper()
+    key = _SHARE_KEY.format(code)
+
+    def lookup() -> ShareTarget:
+        entry = entry_get_by_share_code(share_code=code)
+        return ShareTarget(entry.campaign_id, entry.campaign.slug, entry.pk, entry.share_code)
+
+    campaign_id = cache.get(key)
+    if campaign_id is None:
+        target = lookup()
+        cache.set(key, target.campaign_id, timeout=settings.PUBLIC_CACHE_SECONDS)
+        return target
+    target = public_cached(campaign_id, ("share", code), lambda: _share_or_none(lookup))
+    if target is None or target.campaign_id != campaign_id:
+        # Gone (rejected, campaign closed to the public) or moved to another campaign.
+        cache.delete(key)
+        return lookup()
+    return target
+
+
+def _share_or_none(lookup: Callable[[], ShareTarget]) -> ShareTarget | None:
+    try:
+        return lookup()
+    except NotFound:
+        return None

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
+from core.public_cache import public_cache_bump
 from core.storage import private_storage, public_storage
 from voting.models import Entry
 
@@ -53,8 +54,14 @@ def entry_files_unpublish(names: Iterable[str]) -> None:
 def entry_files_sync(*, entry_id: int, stale: Iterable[str] = ()) -> None:
     """Public copies of the entry's current files if it is approved, none otherwise;
     ``stale`` names (files it no longer uses) leave the public storage either way."""
-    entry = Entry.objects.filter(pk=entry_id).only("id", "status", *FILE_FIELDS).first()
+    entry = (
+        Entry.objects.filter(pk=entry_id).only("id", "campaign_id", "status", *FILE_FIELDS).first()
+    )
     current = entry_file_names(entry) if entry is not None else set()
+    if entry is not None:
+        # Every change of what an entry shows (a moderation, an edit, new thumbnails)
+        # passes here once it commits: its campaign's public reads are built again.
+        public_cache_bump(campaign_id=entry.campaign_id)
     if entry is not None and entry.status == Entry.Status.APPROVED:
         entry_files_publish(sorted(current))
     else:

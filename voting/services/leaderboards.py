@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from campaigns.audit import audit_record
 from campaigns.models import Campaign, Round
+from core.public_cache import public_cache_bump
 from voting.models import LeaderboardSnapshot
 from voting.selectors.contest import campaign_round_ids, leaderboard_latest, round_standings
 from voting.services.awards import prize_awards_sync, prize_awards_sync_campaign
@@ -47,6 +48,7 @@ def leaderboard_snapshot_create(*, round_id: int, final: bool = False) -> Leader
         return latest
     try:
         with transaction.atomic():
+            public_cache_bump(campaign_id=round_.campaign_id)  # counts shown are the snapshot's
             return LeaderboardSnapshot.objects.create(
                 campaign=round_.campaign,
                 round=round_,
@@ -80,6 +82,7 @@ def leaderboard_final_revise(
             return None
         try:
             with transaction.atomic():
+                public_cache_bump(campaign_id=current.campaign_id)
                 return LeaderboardSnapshot.objects.create(
                     campaign_id=current.campaign_id,
                     round_id=round_id,
@@ -147,6 +150,8 @@ def campaign_close(*, campaign_id: int, at: datetime | None = None) -> bool:
             pk=campaign_id, status=Campaign.Status.OPEN, voting_ends_at__lte=at
         ).update(status=Campaign.Status.CLOSED)
     )
+    if closed_now:
+        public_cache_bump(campaign_id=campaign_id)
     if Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.CLOSED).exists():
         leaderboard_refresh_campaign(campaign_id=campaign_id, final=True)
         # Award the prizes of the frozen standings (safe to repeat: awards that exist

@@ -24,7 +24,6 @@ import posixpath
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
@@ -51,7 +50,6 @@ DERIVATIVES: dict[str, tuple[str, str]] = {
 }
 POSTER_FOLDER = "entries/posters"
 # How long a read that found a stale derivative waits before asking again.
-_REQUEUE_SECONDS = 300
 
 
 def _stem(name: str) -> str:
@@ -268,15 +266,6 @@ def entry_media_enqueue(*, entry_ids: Iterable[int], poster: bool = False) -> No
         tasks_photos.entry_derivatives_generate.delay_on_commit(entry_id)
         if poster:
             tasks_photos.entry_poster_generate.delay_on_commit(entry_id)
-
-
-def entry_media_requeue_stale(entries: Iterable[Entry]) -> None:
-    """On read: ask again for the thumbnails of entries whose names are stale (the API
-    falls back to the photo meanwhile), at most once per entry every few minutes."""
-    stale = [e.pk for e in entries if e.photo and entry_derivatives_stale(e)]
-    due = [pk for pk in stale if cache.add(f"entry-media-requeue:{pk}", 1, _REQUEUE_SECONDS)]
-    if due:
-        entry_media_enqueue(entry_ids=due)
 
 
 def campaign_ids_for_media_check() -> list[int]:

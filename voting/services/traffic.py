@@ -1,10 +1,15 @@
 """Writes of traffic: anonymous visits and share-link clicks (the funnel's top), and the
 batch ingest of app activity from the app's backend (the input of retention).
 
-Reports count *unique* visitors, so a visitor reloading a page adds nothing. Rows are
-therefore written at most once per visitor, target and kind per window (a cache key),
-which keeps the hottest read endpoints from writing on every request. Losing a row when
-the cache is cleared only means one extra row later: counts are distinct visitor ids.
+Reports count *unique* visitors, so a visit is stored once per visitor, target and
+kind: its first view (a unique constraint; later views add nothing). Reads must not
+write, so a first view is not written in the request: with Redis as the shared cache it
+is appended to a list there (the buffer) and the periodic task ``voting.visits_flush``
+writes the buffer in batches, ignoring rows already stored (``visits_flush``: an atomic
+claim of the whole list, so nothing is lost when a worker dies mid-batch and nothing is
+doubled when a batch is written twice). Without Redis (the embedded defaults: one
+machine, SQLite) the row is written at once, the same way. A cache key per visitor and
+target skips the repeats before they reach the buffer (docs/caching.md).
 
 Visitor ids come from the client (``X-Visitor-Id``, the ``vid`` cookie), so one client
 sending a fresh id with every request would inflate "unique visitors", the denominator
@@ -16,8 +21,10 @@ docs/metrics.md). The count is kept in the shared cache (``CACHE_URL``) with ato
 """
 
 import hashlib
+import json
 import re
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -27,10 +34,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from campaigns.models import Campaign
 from core.phones import InvalidPhone, phone_normalize
-from voting.models import Activity, Visit
+from core.redis_cache import redis_client
+from voting.models import Activity, Entry, Visit
 
-_DEDUP_SECONDS = 30 * 60
+# A visitor's repeat views within this long do not reach the buffer (only the first
+# view is stored anyway: this only spares the buffer).
+_DEDUP_SECONDS = 6 * 60 * 60
+_BUFFER = "campus:visits:buffer"
+_CLAIMS = "campus:visits:claims"  # sorted set: claim list name -> claimed at
+_CLAIM_PREFIX = "campus:visits:claim:"
 _IP_WINDOW_SECONDS = 60 * 60
 
 
@@ -73,28 +87,146 @@ def visit_record(
     at: datetime | None = None,
     ip: str | None = None,
 ) -> bool:
-    """Record that ``visitor_id`` saw a campaign (or one of its entries); True if a row
-    was written, False if this visitor was recorded here within the window, or is one
-    of more new visitor ids than ``ip`` may bring (``visitor_admitted``). Every page
-    that counts visits passes the client's IP (``voting.api.support.client_ip``)."""
+    """Record that ``visitor_id`` saw a campaign (or one of its entries); True if its
+    first view was recorded now (buffered, or written without Redis), False if this
+    visitor was seen here recently, or is one of more new visitor ids than ``ip`` may
+    bring (``visitor_admitted``). Every page that counts visits passes the client's IP
+    (``voting.api.support.client_ip``)."""
     if not visitor_id:
         return False
     raw = f"{kind}:{campaign_id}:{entry_id or 0}:{visitor_id}"
     key = "visit:" + _digest(raw)
+    row = {
+        "v": visitor_id[:64],
+        "k": kind,
+        "c": int(campaign_id),
+        "e": int(entry_id) if entry_id else None,
+        "at": (at or timezone.now()).isoformat(),
+    }
+    client = redis_client()
+    if client is not None:
+        return _buffer_first_view(client, key=key, visitor_id=visitor_id, ip=ip, row=row)
     if cache.get(key):
         return False
     if not visitor_admitted(visitor_id=visitor_id, ip=ip):
         return False
     if not cache.add(key, 1, timeout=_DEDUP_SECONDS):
         return False
-    Visit.objects.create(
-        visitor_id=visitor_id[:64],
-        kind=kind,
-        campaign_id=campaign_id,
-        entry_id=entry_id,
-        at=at or timezone.now(),
-    )
+    visits_write([row], checked=True)  # its campaign and entry were just read
     return True
+
+
+# visit_record with Redis, in one round trip: the same steps as without (seen recently?
+# admitted from this IP? then mark it seen and append it to the buffer), atomic. KEYS:
+# the visit's key, the visitor's admitted-from-this-IP key, the IP's counter this hour,
+# the buffer. ARGV: seconds a visit is "recent", the IP limit (0: none), the counter's
+# and the admission's lifetimes, the row.
+_RECORD = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if tonumber(ARGV[2]) > 0 and redis.call('EXISTS', KEYS[2]) == 0 then
+  local n = redis.call('INCR', KEYS[3])
+  if n == 1 then redis.call('EXPIRE', KEYS[3], ARGV[3]) end
+  if n > tonumber(ARGV[2]) then return -1 end
+  redis.call('SET', KEYS[2], 1, 'EX', ARGV[4])
+end
+redis.call('SET', KEYS[1], 1, 'EX', ARGV[1])
+redis.call('RPUSH', KEYS[4], ARGV[5])
+return 1
+"""
+_record_scripts: dict[int, object] = {}
+
+
+def _buffer_first_view(client, *, key: str, visitor_id: str, ip: str | None, row: dict) -> bool:
+    limit = settings.VISITORS_MAX_NEW_PER_IP_PER_HOUR if ip else 0
+    window = int(time.time() // _IP_WINDOW_SECONDS)
+    keys = [
+        f"campus:{key}",
+        "campus:visitor-ip:" + _digest(f"{ip}|{visitor_id}"),
+        f"campus:visitor-ip-n:{_digest(ip or '')}:{window}",
+        _BUFFER,
+    ]
+    args = [_DEDUP_SECONDS, limit or 0, _IP_WINDOW_SECONDS + 60, _IP_WINDOW_SECONDS]
+    args.append(json.dumps(row, separators=(",", ":")))
+    script = _record_scripts.get(id(client))
+    if script is None:
+        script = _record_scripts[id(client)] = client.register_script(_RECORD)
+    return script(keys=keys, args=args, client=client) == 1
+
+
+def visits_write(rows: list[dict], *, checked: bool = False) -> int:
+    """Store buffered visits (``visit_record``'s rows), ignoring those already stored
+    (the unique first view) and, unless ``checked``, those whose campaign or entry was
+    deleted since; returns how many rows were handed to the database."""
+    campaigns = {r["c"] for r in rows}
+    entries = {r["e"] for r in rows if r["e"]}
+    if not checked:
+        campaigns = set(Campaign.objects.filter(pk__in=campaigns).values_list("pk", flat=True))
+        entries = set(Entry.objects.filter(pk__in=entries).values_list("pk", flat=True))
+    visits = [
+        Visit(
+            visitor_id=r["v"],
+            kind=r["k"],
+            campaign_id=r["c"],
+            entry_id=r["e"],
+            at=datetime.fromisoformat(r["at"]),
+        )
+        for r in rows
+        if r["c"] in campaigns and (not r["e"] or r["e"] in entries)
+    ]
+    # ON CONFLICT DO NOTHING (PostgreSQL) / INSERT OR IGNORE (SQLite) on the unique
+    # first view: a batch written twice, or two first views at once, store one row.
+    Visit.objects.bulk_create(visits, batch_size=1000, ignore_conflicts=True)
+    return len(visits)
+
+
+# Claim the whole buffer at once: RENAME is atomic, so a visit appended meanwhile goes
+# to the next buffer, and the claim is listed (with the time) in the same script, so
+# a worker dying after it leaves a claim the next flush finds.
+_CLAIM = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('RENAME', KEYS[1], KEYS[2])
+redis.call('ZADD', KEYS[3], ARGV[1], KEYS[2])
+return 1
+"""
+_FLUSH_CHUNK = 5000
+
+
+def visits_flush() -> int:
+    """Write the buffered visits in batches; returns how many rows were written (0
+    without Redis: visits are then written at once). Safe to run twice or at once with
+    itself: rows already stored are ignored. Claims older than
+    ``VISITS_RECLAIM_SECONDS`` are a dead worker's and are written again."""
+    client = redis_client()
+    if client is None:
+        return 0
+    now = time.time()
+    mine = f"{_CLAIM_PREFIX}{uuid.uuid4().hex}"
+    claimed = client.eval(_CLAIM, 3, _BUFFER, mine, _CLAIMS, now)
+    stale = client.zrangebyscore(_CLAIMS, "-inf", now - settings.VISITS_RECLAIM_SECONDS)
+    names = ([mine] if claimed else []) + [n.decode() if isinstance(n, bytes) else n for n in stale]
+    written = 0
+    for name in dict.fromkeys(names):
+        start = 0
+        while True:
+            chunk = client.lrange(name, start, start + _FLUSH_CHUNK - 1)
+            if not chunk:
+                break
+            with transaction.atomic():
+                written += visits_write([json.loads(raw) for raw in chunk])
+            start += len(chunk)
+        # Only once written: a worker dying before this leaves the claim for the next.
+        client.delete(name)
+        client.zrem(_CLAIMS, name)
+    return written
+
+
+def visits_pending() -> int:
+    """Visits in the buffer and in claims not yet written (0 without Redis)."""
+    client = redis_client()
+    if client is None:
+        return 0
+    names = [_BUFFER, *client.zrange(_CLAIMS, 0, -1)]
+    return sum(client.llen(name) for name in names)
 
 
 def share_click_record(

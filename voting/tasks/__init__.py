@@ -5,4 +5,12 @@ modules here registers their tasks. Task names (``name=``) are stored in beat's 
 and in queued messages, so they stay as they are when a module moves.
 """
 
-from voting.tasks import awards, fraud, leaderboards, moderation, photos, sign_in  # noqa: F401
+from voting.tasks import (  # noqa: F401
+    awards,
+    fraud,
+    leaderboards,
+    moderation,
+    photos,
+    sign_in,
+    traffic,
+)

@@ -1,14 +1,20 @@
 """What every page of the site shares: rendering with the signed-in voter, counting a
 view as a visit, the friendly not-found page, and refusals as sentences."""
 
+from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.utils import formats, timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError, NotFound
+from core.public_cache import public_cache_store, public_cached
 from voting import errors
 from voting.api.support import visitor_cookie_set, visitor_id
 from voting.services.traffic import visit_record
@@ -20,6 +26,45 @@ def page(request: HttpRequest, template: str, context: dict, *, status: int = 20
     voter_id = session_voter_id(request)
     context = {"signed_in": voter_id is not None, "ref": request_ref(request), **context}
     return ref_remember(request, render(request, f"web/{template}", context, status=status))
+
+
+# What an anonymous reader's page may carry in its query string to be kept whole.
+_KEPT_QUERY = frozenset({"round", "page", "ref"})
+_CSRF_SLOT = "csrf-token-slot-5f0c2e9b"
+
+
+def page_public(
+    request: HttpRequest,
+    build: Callable[[], tuple[str, dict, datetime | None]],
+    *,
+    campaign_id: int,
+) -> HttpResponse:
+    """A public page: ``build()`` gives its template, its context and when what it says
+    with the clock next changes. For a reader who is not signed in, the whole page comes
+    from the shared cache, under the campaign's version, until that moment
+    (docs/caching.md). Nothing of the reader is in it: their CSRF token is put in per
+    request, their ``ref`` cookie is not shown, and a signed-in reader's page (their
+    votes, their limits) is rendered anew."""
+    if (
+        session_voter_id(request) is not None
+        or not set(request.GET) <= _KEPT_QUERY
+        or settings.WECHAT_APP_ID  # its share-card signature is per request
+    ):
+        template, context, _until = build()
+        return page(request, template, context)
+
+    def render_whole() -> dict:
+        template, context, until = build()
+        built = page(request, template, {**context, "csrf_token": _CSRF_SLOT})
+        return {"html": built.content.decode(), "until": until}
+
+    parts = ("page", request.scheme, request.get_host(), request.get_full_path())
+    kept = public_cached(campaign_id, (*parts, get_language()), render_whole)
+    if kept["until"] is not None and kept["until"] <= timezone.now():
+        kept = render_whole()  # the clock moved past what it says; kept anew below
+        public_cache_store(campaign_id, (*parts, get_language()), kept)
+    response = HttpResponse(kept["html"].replace(_CSRF_SLOT, get_token(request)))
+    return ref_remember(request, response)
 
 
 def visit(request: HttpRequest, response: HttpResponse, *, campaign_id: int, entry_id=None):

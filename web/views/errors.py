@@ -1,7 +1,7 @@
 """Error pages for people: unknown links and expired forms answer a page in the
 reader's language; the API (``/api/``) keeps its JSON envelope.
 
-``/s/{share_code}`` is the API's view (``voting.api.views.ShareRedirectView``, in the
+``/s/{share_code}`` is the API's view (``voting.api.traffic.ShareRedirectView``, in the
 OpenAPI schema); a browser following an unknown or withdrawn share link gets the site's
 404 page instead of JSON.
 """
@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.template import loader
 
 from voting.api import support
-from voting.api.views import ShareRedirectView
+from voting.api.traffic import ShareRedirectView
 from web.views.common import not_found
 
 _API_PREFIXES = ("/api/",)

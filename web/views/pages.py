@@ -4,16 +4,26 @@ Each reads through the API's selectors (``voting/selectors/public.py``) and coun
 a visit like the API's reads.
 """
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db.models import Count
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
+from campaigns.models import Campaign, Round
 from core.errors import NotFound
+from core.public_cache import public_cached
 from voting.selectors.public import (
-    campaign_get_public,
+    campaign_id_for_slug,
     campaign_list_open,
+    campaign_public_cached,
     entry_get_public,
     entry_list_public,
     leaderboard_for_round,
@@ -21,18 +31,19 @@ from voting.selectors.public import (
     round_current,
     vote_counts_latest,
 )
-from voting.services.photos import entry_media_requeue_stale, share_url
+from voting.services.photos import share_url
 from web.forms import RoundQueryForm
 from web.selectors import (
     entry_own_for_voter,
     entry_votes_for_viewer,
     image_url,
+    snapshot_votes_latest,
     submissions_open,
     votes_remaining_today,
     voting_phase,
 )
 from web.session import SESSION_VOTE_RESULT, session_voter_id
-from web.views.common import friendly_not_found, page, visit
+from web.views.common import friendly_not_found, page, page_public, visit
 
 ENTRIES_PER_PAGE = 24
 
@@ -54,66 +65,163 @@ def _round_of_request(request, campaign):
     return round_
 
 
-@require_GET
-@friendly_not_found
-def campaign_detail(request, slug: str):
-    campaign = campaign_get_public(slug=slug, prefetch=("rounds", "prizes"))
-    round_ = _round_of_request(request, campaign)
+def _with_entry_counts(campaign: Campaign) -> Campaign:
+    # Approved entries per round number, for the pager: one query, kept with the campaign.
+    rows = (
+        entry_list_public(campaign=campaign)
+        .order_by()
+        .values_list("round__number")
+        .annotate(n=Count("id"))
+    )
+    campaign.public_entry_counts = dict(rows)
+    return campaign
+
+
+def _campaign(slug: str) -> tuple[int, Campaign]:
+    """The public campaign with its school, rounds, prizes and approved entries per
+    round, from the shared cache."""
+    return campaign_public_cached(
+        slug=slug,
+        parts=("site", "campaign"),
+        build=_with_entry_counts,
+        prefetch=("rounds", "prizes"),
+    )
+
+
+def _page_number(raw: str | None, count: int) -> int:
+    # As Paginator.get_page: not a number is the first page, past the end the last.
+    pages = max(1, -(-count // ENTRIES_PER_PAGE))
+    if not raw or not raw.isascii() or not raw.isdigit():
+        return 1
+    return min(max(int(raw), 1), pages)
+
+
+def _campaign_content(campaign: Campaign, round_: Round, number: int, flags: dict) -> dict:
+    """The campaign page's body (rules, prizes, one page of contestants), rendered once
+    per change of the campaign: nothing in it is the reader's."""
     entries = entry_list_public(campaign=campaign, round_number=round_.number)
-    paginator = Paginator(entries, ENTRIES_PER_PAGE)
-    entries_page = paginator.get_page(request.GET.get("page"))
-    entry_media_requeue_stale(entries_page)
+    entries_page = Paginator(entries, ENTRIES_PER_PAGE).get_page(number)
     counts = vote_counts_latest(campaign_id=campaign.pk, round_id=round_.pk)
     cards = [(e, image_url(e, "thumbnail"), counts.get(e.pk, 0)) for e in entries_page]
     context = {
         "campaign": campaign,
         "round": round_,
-        "round_is_current": round_ == round_current(campaign=campaign),
         "rounds": sorted(campaign.rounds.all(), key=lambda r: r.number),
         "prizes": list(campaign.prizes.all()),
         "cards": cards,
         "entries_page": entries_page,
-        "phase": voting_phase(campaign=campaign, round_=round_),
-        "submissions_open": submissions_open(campaign=campaign),
+        **flags,
+    }
+    return {
+        "html": render_to_string("web/_campaign_content.html", context),
         "og_image": cards[0][1] if cards else None,
     }
-    response = page(request, "campaign.html", context)
-    return visit(request, response, campaign_id=campaign.pk)
+
+
+def _next_change(campaign: Campaign) -> datetime | None:
+    """When what the pages say with the clock (voting open or not, entries open, the
+    current round) next changes: a page kept whole is kept until then at most."""
+    now = timezone.now()
+    moments = [
+        campaign.voting_starts_at,
+        campaign.voting_ends_at,
+        campaign.submission_starts_at,
+        campaign.submission_ends_at,
+    ]
+    for round_ in campaign.rounds.all():
+        moments += [round_.voting_starts_at, round_.voting_ends_at]
+    return min((m for m in moments if m is not None and m > now), default=None)
 
 
 @require_GET
 @friendly_not_found
-def entry_detail(request, slug: str, entry_id: int):
-    campaign = campaign_get_public(slug=slug, prefetch=("rounds",))
-    try:
-        entry = entry_get_public(campaign=campaign, entry_id=entry_id)
-    except NotFound:
-        return _own_entry(request, campaign=campaign, entry_id=entry_id)
+def campaign_detail(request, slug: str):
+    def build() -> tuple[str, dict, datetime | None]:
+        _id, campaign = _campaign(slug)
+        round_ = _round_of_request(request, campaign)
+        count = campaign.public_entry_counts.get(round_.number, 0)
+        number = _page_number(request.GET.get("page"), count)
+        # What of the body moves with the clock, not with the data: part of the key.
+        flags = {
+            "phase": voting_phase(campaign=campaign, round_=round_),
+            "submissions_open": submissions_open(campaign=campaign),
+            "round_is_current": round_ == round_current(campaign=campaign),
+        }
+        parts = ("site", "campaign-body", get_language(), round_.number, number, flags)
+        body = public_cached(
+            campaign.pk, parts, lambda: _campaign_content(campaign, round_, number, flags)
+        )
+        context = {
+            "campaign": campaign,
+            "content": mark_safe(body["html"]),  # rendered by our template, escaped there
+            "og_image": body["og_image"],
+        }
+        return "campaign.html", context, _next_change(campaign)
+
+    campaign_id = campaign_id_for_slug(slug=slug)
+    response = page_public(request, build, campaign_id=campaign_id)
+    return visit(request, response, campaign_id=campaign_id)
+
+
+def _entry_public(campaign: Campaign, entry_id: int) -> dict:
+    """What every reader sees of an entry, kept once per change of the campaign."""
+    entry = entry_get_public(campaign=campaign, entry_id=entry_id)
     entry.campaign = campaign
-    entry_media_requeue_stale([entry])
-    voter_id = session_voter_id(request)
-    result = request.session.pop(SESSION_VOTE_RESULT, None) if voter_id else None
-    if result and result.get("entry_id") != entry.pk:
-        result = None
-    context = {
-        "campaign": campaign,
+    snapshot = snapshot_votes_latest(entry=entry)
+    return {
         "entry": entry,
+        "snapshot": snapshot,
         "photo_url": image_url(entry, "preview"),
-        "votes": entry_votes_for_viewer(entry=entry, voter_id=voter_id),
-        "remaining": (
-            votes_remaining_today(campaign=campaign, voter_id=voter_id) if voter_id else None
-        ),
-        "result": result,
-        "phase": voting_phase(campaign=campaign, round_=entry.round),
         "share_url": share_url(entry.share_code),
         "poster_url": reverse(
             "api-v1:entry-poster", kwargs={"slug": campaign.slug, "entry_id": entry.pk}
         ),
         "og_image": image_url(entry, "thumbnail"),
-        "wechat": _wechat_share(request),
     }
-    response = page(request, "entry.html", context)
-    return visit(request, response, campaign_id=campaign.pk, entry_id=entry.pk)
+
+
+@require_GET
+@friendly_not_found
+def entry_detail(request, slug: str, entry_id: int):
+    voter_id = session_voter_id(request)
+
+    def build() -> tuple[str, dict, datetime | None]:
+        _id, campaign = _campaign(slug)
+        public = public_cached(
+            campaign.pk, ("site", "entry", entry_id), lambda: _entry_public(campaign, entry_id)
+        )
+        entry = public["entry"]
+        result = request.session.pop(SESSION_VOTE_RESULT, None) if voter_id else None
+        if result and result.get("entry_id") != entry.pk:
+            result = None
+        context = {
+            **public,
+            "campaign": campaign,
+            # The reader's own parts, never in a shared entry: their votes since the
+            # snapshot, and what they have left today (page_public renders a signed-in
+            # reader's page anew).
+            "votes": entry_votes_for_viewer(
+                entry=entry, voter_id=voter_id, snapshot=public["snapshot"]
+            ),
+            "remaining": (
+                votes_remaining_today(campaign=campaign, voter_id=voter_id) if voter_id else None
+            ),
+            "result": result,
+            "phase": voting_phase(campaign=campaign, round_=entry.round),
+            "wechat": _wechat_share(request),
+        }
+        return "entry.html", context, _next_change(campaign)
+
+    campaign_id = campaign_id_for_slug(slug=slug)
+    try:
+        response = page_public(request, build, campaign_id=campaign_id)
+    except NotFound:
+        if voter_id is None:
+            raise
+        # Not shown to everybody: perhaps the reader's own entry, pending or rejected.
+        _id, campaign = _campaign(slug)
+        return _own_entry(request, campaign=campaign, entry_id=entry_id)
+    return visit(request, response, campaign_id=campaign_id, entry_id=entry_id)
 
 
 def _own_entry(request, *, campaign, entry_id: int):
@@ -147,9 +255,13 @@ def _wechat_share(request) -> dict | None:
 @require_GET
 @friendly_not_found
 def leaderboard(request, slug: str):
-    campaign = campaign_get_public(slug=slug, prefetch=("rounds",))
+    _id, campaign = _campaign(slug)
     round_ = _round_of_request(request, campaign)
-    board = leaderboard_for_round(campaign=campaign, round_=round_)
+    board = public_cached(
+        campaign.pk,
+        ("site", "leaderboard", round_.number),
+        lambda: leaderboard_for_round(campaign=campaign, round_=round_),
+    )
     context = {
         "campaign": campaign,
         "round": round_,

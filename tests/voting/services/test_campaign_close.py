@@ -97,8 +97,10 @@ def test_close_task_requests_the_report_once(
         assert campaigns_close_due.apply().get() == 1
         campaign_close_task.apply(args=[campaign.pk])  # redelivered: closes nothing more
     assert Report.objects.filter(campaign=campaign).count() == 1
-    # One report computation and the SMS of the three winners, all sent after commit.
-    assert len(callbacks) == 4
+    # One report computation and the SMS of the three winners, all sent after commit
+    # (besides the public cache's version bumps).
+    tasks = [c for c in callbacks if "public_cache_bump" not in getattr(c, "__qualname__", "")]
+    assert len(tasks) == 4
 
 
 def test_close_task_for_a_deleted_campaign_is_a_no_op():
