@@ -1,7 +1,19 @@
 import pytest
+from django.core.cache import cache
 
 from tests.factories import AmbassadorFactory, SchoolFactory, UserFactory
 from tests.redis_server import redis_cache, redis_url  # noqa: F401  (fixtures)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts on an empty shared cache: the public reads' versions and pages,
+    throttle buckets and the slug memo of one test must not answer in the next, where a
+    flushed database hands out the same ids again."""
+    from voting.selectors.public import _slug_memo
+
+    cache.clear()
+    _slug_memo.clear()
 
 
 @pytest.fixture

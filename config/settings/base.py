@@ -220,7 +220,12 @@ SENDFILE_ROOT = str(PRIVATE_MEDIA_ROOT)
 SENDFILE_URL = env.str("SENDFILE_URL", default="/private-media")
 
 # --- Cache ------------------------------------------------------------------------------
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# The embedded default is a folder under VAR_DIR: the web server and the Celery worker
+# are separate processes, and what one changes (a leaderboard snapshot bumps the public
+# reads' version, docs/caching.md) the other must see. Production sets Redis.
+CACHES = {
+    "default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}?max_entries=20000")
+}
 
 # --- REST framework ---------------------------------------------------------------------
 REST_FRAMEWORK = {

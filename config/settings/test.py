@@ -14,6 +14,8 @@ os.environ.setdefault("DJANGO_DEBUG", "1")
 _var_dir = Path(os.environ.get("VAR_DIR") or Path(__file__).resolve().parents[2] / "var")
 os.environ.setdefault("CELERY_FS_BROKER_DIR", str(_var_dir / "test-broker"))
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret")
+# The test server and the tests' Celery workers share one cache, as web and worker do.
+os.environ.setdefault("CACHE_URL", f"filecache://{_var_dir / 'test-cache'}?max_entries=20000")
 
 from config.settings.base import *  # noqa: E402,F403
 from config.settings.base import VAR_DIR  # noqa: E402
