@@ -17,8 +17,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -223,3 +225,29 @@ def assert_fits_width(page) -> None:
         }"""
     )
     assert not overflow, f"{page.url} scrolls sideways: {overflow}"
+
+
+@contextmanager
+def file_sms_backend(folder: Path) -> Iterator[Path]:
+    """The file SMS backend writing to ``folder``, in the environment: a module's Celery
+    worker (it sends the codes and notices) learns it there, so enter this in a
+    module-scoped fixture that the worker fixture comes after."""
+    env = pytest.MonkeyPatch()
+    env.setenv("SMS_BACKEND", "file")
+    env.setenv("SMS_FILE_PATH", str(folder))
+    try:
+        yield folder
+    finally:
+        env.undo()
+
+
+def sms_message_to(folder: Path, phone: str, *, timeout: float = TASK_TIMEOUT_MS / 1000) -> dict:
+    """The newest message the worker wrote for ``phone`` (E.164), once its file is there."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in sorted(folder.glob("*.json"), reverse=True):
+            message = json.loads(path.read_text(encoding="utf-8"))
+            if message["to"] == phone:
+                return message
+        time.sleep(0.2)
+    raise AssertionError(f"no SMS to {phone[:6]}****")

@@ -23,7 +23,13 @@ from campaigns.models import Campaign
 from demo.seed import CONTEST_SLUG, STAFF_USERNAME, demo_password
 from reports.exports.workbook import MONEY_FORMAT, PERCENT_FORMAT
 from reports.models import Report
-from tests.browser.conftest import LAPTOP_VIEWPORT, TASK_TIMEOUT_MS, assert_fits_width, log_in
+from tests.browser.conftest import (
+    LAPTOP_VIEWPORT,
+    TASK_TIMEOUT_MS,
+    assert_fits_width,
+    file_sms_backend,
+    log_in,
+)
 from tests.browser.test_admin_home import click_attention, open_home
 from tests.browser.test_moderation import (
     confirm_flag,
@@ -48,14 +54,10 @@ def viewport():
 
 @pytest.fixture(scope="module", autouse=True)
 def sms_folder(tmp_path_factory):
-    """The file SMS backend's folder, set before the module's worker starts: the worker
-    sends the rejection SMS."""
-    folder = tmp_path_factory.mktemp("sms-managers-day")
-    env = pytest.MonkeyPatch()
-    env.setenv("SMS_BACKEND", "file")
-    env.setenv("SMS_FILE_PATH", str(folder))
-    yield folder
-    env.undo()
+    """The file SMS backend, set before the module's worker starts (it sends the
+    rejection SMS)."""
+    with file_sms_backend(tmp_path_factory.mktemp("sms-managers-day")) as folder:
+        yield folder
 
 
 def test_a_managers_day(page, step, celery_worker, sms_folder, tmp_path):

@@ -7,7 +7,6 @@ Each step is a function taking a logged-in page, so a longer walk can reuse them
 """
 
 import io
-import json
 import re
 import time
 from datetime import timedelta
@@ -25,7 +24,9 @@ from tests.browser.conftest import (
     TASK_TIMEOUT_MS,
     Steps,
     assert_fits_width,
+    file_sms_backend,
     log_in,
+    sms_message_to,
     success_message,
 )
 from tests.browser.test_student_journey import WECHAT_IPHONE
@@ -52,25 +53,14 @@ def viewport():
 
 @pytest.fixture(scope="module", autouse=True)
 def sms_folder(tmp_path_factory):
-    """The file SMS backend's folder, in the environment before the module's worker
-    starts (it sends the rejection SMS)."""
-    folder = tmp_path_factory.mktemp("sms")
-    env = pytest.MonkeyPatch()
-    env.setenv("SMS_BACKEND", "file")
-    env.setenv("SMS_FILE_PATH", str(folder))
-    yield folder
-    env.undo()
+    """The file SMS backend, set before the module's worker starts (it sends the
+    rejection SMS)."""
+    with file_sms_backend(tmp_path_factory.mktemp("sms")) as folder:
+        yield folder
 
 
-def sms_to(folder, phone: str, *, timeout: float = TASK_TIMEOUT_MS / 1000) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for path in sorted(folder.glob("*.json")):
-            message = json.loads(path.read_text(encoding="utf-8"))
-            if message["to"] == phone:
-                return message["text"]
-        time.sleep(0.2)
-    raise AssertionError(f"no SMS to {phone[:6]}****")
+def sms_to(folder, phone: str) -> str:
+    return sms_message_to(folder, phone)["text"]
 
 
 # --- Reusable steps -----------------------------------------------------------------------

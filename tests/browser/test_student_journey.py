@@ -11,9 +11,7 @@ request nothing from any other host, and an entry page's first load stays in bud
 
 import base64
 import io
-import json
 import re
-import time
 from urllib.parse import urlparse
 
 import pytest
@@ -23,7 +21,14 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from demo.seed import CONTEST_SLUG, STAFF_USERNAME, demo_password
-from tests.browser.conftest import NAVIGATION_TIMEOUT_MS, TASK_TIMEOUT_MS, Steps, log_in
+from tests.browser.conftest import (
+    NAVIGATION_TIMEOUT_MS,
+    TASK_TIMEOUT_MS,
+    Steps,
+    file_sms_backend,
+    log_in,
+    sms_message_to,
+)
 from tests.celery_worker import wait_until
 from voting.models import Entry, LeaderboardSnapshot, Vote, Voter
 from voting.tasks.leaderboards import leaderboard_refresh
@@ -70,27 +75,15 @@ def phone(browser, live_server):
 
 @pytest.fixture(scope="module", autouse=True)
 def sms_folder(tmp_path_factory):
-    """Where the file SMS backend writes the codes. A worker sends them
-    (``voting.tasks.otp_sms_send``), so it learns the folder from its environment, set
-    here before the module's worker starts."""
-    folder = tmp_path_factory.mktemp("sms")
-    env = pytest.MonkeyPatch()
-    env.setenv("SMS_BACKEND", "file")
-    env.setenv("SMS_FILE_PATH", str(folder))
-    yield folder
-    env.undo()
+    """Where the file SMS backend writes the codes: a worker sends them
+    (``voting.tasks.otp_sms_send``), started after this."""
+    with file_sms_backend(tmp_path_factory.mktemp("sms")) as folder:
+        yield folder
 
 
-def sms_code(folder, phone_e164: str, *, timeout: float = TASK_TIMEOUT_MS / 1000) -> str:
-    """The code the worker sent to ``phone_e164``, once its file is there."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for path in sorted(folder.glob("*.json"), reverse=True):
-            message = json.loads(path.read_text(encoding="utf-8"))
-            if message["to"] == phone_e164:
-                return message["code"]
-        time.sleep(0.2)
-    raise AssertionError(f"no code sent to {phone_e164}")
+def sms_code(folder, phone_e164: str) -> str:
+    """The code the worker sent to ``phone_e164``."""
+    return sms_message_to(folder, phone_e164)["code"]
 
 
 def first_load_bytes(page, url: str) -> int:
