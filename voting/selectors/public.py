@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, Round
 from core.errors import NotFound
-from core.public_cache import public_cached
+from core.public_cache import OnHit, public_cached
 from voting.models import Entry, LeaderboardSnapshot, Vote
 from voting.selectors.contest import round_standings
 
@@ -273,11 +273,13 @@ def campaign_public_cached(
     parts: tuple,
     build: Callable[[Campaign], T],
     prefetch: tuple[str, ...] = (),
+    on_hit: Callable[[int], OnHit | None] | None = None,
 ) -> tuple[int, T]:
     """``(campaign id, build(campaign))``, the value from the shared cache under the
     campaign's current version (``core.public_cache``), built from
     ``campaign_get_public`` on a miss. ``parts`` name the read (and everything it
-    depends on besides the campaign's data: page, language, host)."""
+    depends on besides the campaign's data: page, language, host). ``on_hit(campaign
+    id)``: what to do once the value is there (``public_cached``'s ``on_hit``)."""
     campaign_id = campaign_id_for_slug(slug=slug)
 
     def make() -> T:
@@ -286,13 +288,16 @@ def campaign_public_cached(
             raise _SlugMoved
         return build(campaign)
 
+    hit = on_hit(campaign_id) if on_hit is not None else None
     try:
-        return campaign_id, public_cached(campaign_id, ("campaign", slug, *parts), make)
+        return campaign_id, public_cached(campaign_id, ("campaign", slug, *parts), make, on_hit=hit)
     except _SlugMoved:
         # A campaign renamed, and another took its slug: forget the old id, read afresh.
         cache.delete(_SLUG_KEY.format(slug))
         _slug_memo.pop(slug, None)
-        return campaign_public_cached(slug=slug, parts=parts, build=build, prefetch=prefetch)
+        return campaign_public_cached(
+            slug=slug, parts=parts, build=build, prefetch=prefetch, on_hit=on_hit
+        )
 
 
 @dataclass(frozen=True)
