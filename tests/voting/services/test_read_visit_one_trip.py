@@ -94,3 +94,31 @@ def test_the_per_ip_cap_applies_to_cached_reads(redis_cache, campaign, settings)
         "visitor-nat-0",
         "visitor-nat-1",
     }
+
+
+def test_a_share_click_is_one_round_trip_and_a_gone_link_counts_nothing(
+    redis_cache, campaign, round_trips
+):
+    from voting.models import Entry
+
+    entry = EntryFactory(campaign=campaign)
+    client = Client()
+    path = f"/s/{entry.share_code}"
+    assert client.get(path, HTTP_X_VISITOR_ID="visitor-share-1").status_code == 302
+    assert client.get(path, HTTP_X_VISITOR_ID="visitor-share-2").status_code == 302  # cached
+    round_trips.clear()
+    assert client.get(path, HTTP_X_VISITOR_ID="visitor-share-3").status_code == 302
+    assert round_trips == ["EVALSHA"]
+    Entry.objects.filter(pk=entry.pk).update(status=Entry.Status.REJECTED)
+    from core.public_cache import _bump_now
+
+    _bump_now(campaign.pk)  # what a moderation does once it commits
+    assert client.get(path, HTTP_X_VISITOR_ID="visitor-share-4").status_code == 404
+    assert client.get(path, HTTP_X_VISITOR_ID="visitor-share-5").status_code == 404
+    visits_flush()
+    clicks = Visit.objects.filter(kind=Visit.Kind.SHARE_CLICK, entry=entry)
+    assert set(clicks.values_list("visitor_id", flat=True)) == {
+        "visitor-share-1",
+        "visitor-share-2",
+        "visitor-share-3",
+    }
