@@ -24,6 +24,12 @@ from campaigns.models import Campaign
 from core.public_cache import OnHit
 from voting.selectors.public import campaign_public_cached
 
+# The headers django.utils.cache.get_conditional_response reads; without any of them it
+# returns the response as it is.
+_CONDITIONAL = frozenset(
+    ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE")
+)
+
 
 def _render(data) -> tuple[bytes, str]:
     body = JSONRenderer().render(data)
@@ -53,9 +59,16 @@ def cached_json_response(
         prefetch=prefetch,
         on_hit=on_hit,
     )
-    response = HttpResponse(body, content_type="application/json")
-    response["ETag"] = etag
     scope = "public" if shared else "private"
-    response["Cache-Control"] = f"{scope}, max-age={settings.PUBLIC_CACHE_MAX_AGE}"
+    response = HttpResponse(
+        body,
+        content_type="application/json",
+        headers={
+            "ETag": etag,
+            "Cache-Control": f"{scope}, max-age={settings.PUBLIC_CACHE_MAX_AGE}",
+        },
+    )
+    if not _CONDITIONAL.intersection(request.META):  # most reads: nothing to compare
+        return campaign_id, response
     conditional = get_conditional_response(request, etag=etag, response=response)
     return campaign_id, conditional

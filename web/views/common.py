@@ -62,14 +62,16 @@ def page_public(
     def render_whole() -> dict:
         template, context, until = build()
         built = page(request, template, {**context, "csrf_token": _CSRF_SLOT})
-        return {"html": built.content.decode(), "until": until}
+        # Kept as the bytes around the token's slot: a read joins them with its token,
+        # no decoding, replacing or encoding of the page per request.
+        return {"chunks": tuple(built.content.split(_CSRF_SLOT.encode())), "until": until}
 
-    parts = ("page", request.scheme, request.get_host(), request.get_full_path())
+    parts = ("page-chunks", request.scheme, request.get_host(), request.get_full_path())
     kept = public_cached(campaign_id, (*parts, get_language()), render_whole, on_hit=on_hit)
     if kept["until"] is not None and kept["until"] <= timezone.now():
         kept = render_whole()  # the clock moved past what it says; kept anew below
         public_cache_store(campaign_id, (*parts, get_language()), kept)
-    response = HttpResponse(kept["html"].replace(_CSRF_SLOT, get_token(request)))
+    response = HttpResponse(get_token(request).encode().join(kept["chunks"]))
     return ref_remember(request, response)
 
 
