@@ -14,14 +14,17 @@ back.
 
 With Redis as the cache (``core.redis_cache``), a read is one round trip: a script
 reads the version and the entry under it together; values are pickled by us under keys
-of our own. Otherwise Django's cache API does the same in two calls.
+of our own. Otherwise Django's cache API does the same in two calls. What a read does
+once it is served (``on_hit``: a visit to record, voting/services/traffic.py) runs in
+the same script when the entry is found, so a cached read that counts a visit is still
+one round trip; on a miss it runs after the build, and not when the build raises.
 """
 
 import hashlib
 import pickle
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -34,11 +37,33 @@ T = TypeVar("T")
 _VERSION = "pubcache:v:{}"
 _MISSING = object()
 
-# KEYS[1]: the version key; ARGV[1], ARGV[2]: the entry key before and after the version.
+
+class OnHit(Protocol):
+    """Work a read does once served: ``lua`` defines ``on_hit(K, A)``, which the read's
+    script calls with ``keys`` and ``args`` when the entry is found; ``run()`` does the
+    same on its own."""
+
+    keys: tuple
+    args: tuple
+    lua: str
+
+    def run(self) -> Any: ...
+
+
+# KEYS[1]: the version key; ARGV[1], ARGV[2]: the entry key before and after the
+# version. With an on_hit function defined before it, KEYS[2..] and ARGV[3..] are its
+# own, and it runs when the entry is found.
 _READ = """
 local v = redis.call('GET', KEYS[1])
 if not v then return {false, false} end
-return {v, redis.call('GET', ARGV[1] .. v .. ARGV[2])}
+local raw = redis.call('GET', ARGV[1] .. v .. ARGV[2])
+if raw and on_hit then
+  local K, A = {}, {}
+  for i = 2, #KEYS do K[i - 1] = KEYS[i] end
+  for i = 3, #ARGV do A[i - 2] = ARGV[i] end
+  on_hit(K, A)
+end
+return {v, raw}
 """
 
 
@@ -94,21 +119,28 @@ def public_cache_key(campaign_id: int, *parts: Any) -> str:
     return f"pubcache:{int(campaign_id)}:{version}:{_digest(parts)}"
 
 
-def public_cached(campaign_id: int, parts: tuple, build: Callable[[], T]) -> T:
+def public_cached(
+    campaign_id: int, parts: tuple, build: Callable[[], T], *, on_hit: OnHit | None = None
+) -> T:
     """``build()``'s value from the shared cache, or built now and kept for
-    ``PUBLIC_CACHE_SECONDS``. Exceptions (a not-found) are not cached."""
+    ``PUBLIC_CACHE_SECONDS``. Exceptions (a not-found) are not cached. ``on_hit`` runs
+    once the value is there (in the same round trip when it is cached), not when
+    ``build()`` raises."""
     client = redis_client()
     if client is not None:
-        return _redis_cached(client, int(campaign_id), parts, build)
+        return _redis_cached(client, int(campaign_id), parts, build, on_hit)
     key = public_cache_key(campaign_id, *parts)
     value = cache.get(key, _MISSING)
     if value is _MISSING:
         value = build()
         cache.set(key, value, timeout=settings.PUBLIC_CACHE_SECONDS)
+    if on_hit is not None:
+        on_hit.run()
     return value
 
 
-_scripts: dict[int, Any] = {}
+# Registered scripts per (client, on_hit source): EVALSHA, loaded once.
+_scripts: dict[tuple[int, str], Any] = {}
 
 
 def public_cache_store(campaign_id: int, parts: tuple, value: Any) -> None:
@@ -127,14 +159,23 @@ def public_cache_store(campaign_id: int, parts: tuple, value: Any) -> None:
     )
 
 
-def _redis_cached(client, campaign_id: int, parts: tuple, build: Callable[[], T]) -> T:
+def _redis_cached(
+    client, campaign_id: int, parts: tuple, build: Callable[[], T], on_hit: OnHit | None
+) -> T:
     head, tail = f"pubcache:{campaign_id}:", f":{_digest(parts)}"
     # EVALSHA of the script, loaded once per client (register_script sends EVAL only
     # when the server does not know it yet).
-    script = _scripts.get(id(client))
+    lua = on_hit.lua if on_hit is not None else "local on_hit = nil\n"
+    script = _scripts.get((id(client), lua))
     if script is None:
-        script = _scripts[id(client)] = client.register_script(_READ)
-    version, raw = script(keys=[_version_key(campaign_id)], args=[head, tail], client=client)
+        if len(_scripts) > 100:  # a handful of sources in practice; a bound all the same
+            _scripts.clear()
+        script = _scripts[(id(client), lua)] = client.register_script(lua + _READ)
+    keys, args = [_version_key(campaign_id)], [head, tail]
+    if on_hit is not None:
+        keys += on_hit.keys
+        args += on_hit.args
+    version, raw = script(keys=keys, args=args, client=client)
     if raw is not None:
         return pickle.loads(raw)
     version = public_cache_version(campaign_id) if version is None else int(version)
@@ -144,4 +185,6 @@ def _redis_cached(client, campaign_id: int, parts: tuple, build: Callable[[], T]
         pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL),
         ex=settings.PUBLIC_CACHE_SECONDS,
     )
+    if on_hit is not None:
+        on_hit.run()
     return value

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from core import sms
 from tests.factories import CampaignFactory, EntryFactory, VoterFactory
-from voting.selectors.public import _slug_memo
+from voting.selectors.public import _share_memo, _slug_memo
 from voting.services.sign_in import voter_token_issue
 
 
@@ -23,6 +23,7 @@ def api_env(settings, tmp_path, monkeypatch):
     a real worker)."""
     cache.clear()
     _slug_memo.clear()  # each process remembers slugs a few seconds (docs/caching.md)
+    _share_memo.clear()  # and share codes' campaign and entry
     sms.outbox.clear()
     settings.SMS_BACKEND = "memory"
     monkeypatch.setattr("voting.services.sign_in.otp_sms_send_later", sms.sms_send)

@@ -21,7 +21,14 @@ from django.utils.translation import get_language
 from rest_framework.renderers import JSONRenderer
 
 from campaigns.models import Campaign
+from core.public_cache import OnHit
 from voting.selectors.public import campaign_public_cached
+
+# The headers django.utils.cache.get_conditional_response reads; without any of them it
+# returns the response as it is.
+_CONDITIONAL = frozenset(
+    ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE")
+)
 
 
 def _render(data) -> tuple[bytes, str]:
@@ -37,18 +44,31 @@ def cached_json_response(
     build: Callable[[Campaign], object],
     prefetch: tuple[str, ...] = (),
     shared: bool,
+    on_hit: Callable[[int], OnHit | None] | None = None,
 ) -> tuple[int, HttpResponse]:
     """``(campaign id, response)`` of a public read: ``build(campaign)`` is the JSON
     data, built on a cache miss only. ``parts`` say what else the body depends on
     (page, round, entry); the host of its absolute URLs and the language are added
-    here. ``shared``: the response may be kept by shared caches (a CDN)."""
+    here. ``shared``: the response may be kept by shared caches (a CDN). ``on_hit``:
+    ``campaign_public_cached``'s (the visit a read counts, in the same round trip)."""
     key = (request.scheme, request.get_host(), get_language(), *parts)
     campaign_id, (body, etag) = campaign_public_cached(
-        slug=slug, parts=key, build=lambda campaign: _render(build(campaign)), prefetch=prefetch
+        slug=slug,
+        parts=key,
+        build=lambda campaign: _render(build(campaign)),
+        prefetch=prefetch,
+        on_hit=on_hit,
     )
-    response = HttpResponse(body, content_type="application/json")
-    response["ETag"] = etag
     scope = "public" if shared else "private"
-    response["Cache-Control"] = f"{scope}, max-age={settings.PUBLIC_CACHE_MAX_AGE}"
+    response = HttpResponse(
+        body,
+        content_type="application/json",
+        headers={
+            "ETag": etag,
+            "Cache-Control": f"{scope}, max-age={settings.PUBLIC_CACHE_MAX_AGE}",
+        },
+    )
+    if not _CONDITIONAL.intersection(request.META):  # most reads: nothing to compare
+        return campaign_id, response
     conditional = get_conditional_response(request, etag=etag, response=response)
     return campaign_id, conditional

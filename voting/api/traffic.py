@@ -19,8 +19,9 @@ from voting.api.support import (
     visitor_id,
 )
 from voting.api.views import _PublicView
+from voting.models import Visit
 from voting.selectors.public import share_target_cached
-from voting.services.traffic import MAX_EVENTS, activity_ingest, share_click_record
+from voting.services.traffic import MAX_EVENTS, activity_ingest, visit_pending
 
 
 class ActivityEventSerializer(serializers.Serializer):
@@ -103,18 +104,24 @@ class ShareRedirectView(_PublicView, APIView):
     )
     @raises(NotFound)
     def get(self, request, share_code: str):
-        entry = share_target_cached(share_code=share_code)
+        vid, new = visitor_id(request)
+        ip = client_ip(request)
+
+        def click(campaign_id: int, entry_id: int):
+            # Recorded in the round trip that reads the cached target (docs/caching.md).
+            return visit_pending(
+                visitor_id=vid,
+                campaign_id=campaign_id,
+                entry_id=entry_id,
+                kind=Visit.Kind.SHARE_CLICK,
+                ip=ip,
+            )
+
+        entry = share_target_cached(share_code=share_code, on_hit=click)
         target = settings.SHARE_REDIRECT_URL.format(
             campaign=entry.campaign_slug, entry=entry.entry_id, code=entry.share_code
         )
         response = HttpResponseRedirect(target)
-        vid, new = visitor_id(request)
-        share_click_record(
-            visitor_id=vid,
-            campaign_id=entry.campaign_id,
-            entry_id=entry.entry_id,
-            ip=client_ip(request),
-        )
         if new:
             visitor_cookie_set(response, vid)
         return response

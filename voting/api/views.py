@@ -75,7 +75,7 @@ from voting.selectors.public import (
 )
 from voting.services.entries import entry_submit
 from voting.services.photos import entry_poster_ensure
-from voting.services.traffic import visit_record
+from voting.services.traffic import visit_pending, visit_record
 from voting.services.votes import vote_cast_by_id
 
 # Each view declares the domain errors it can raise (@raises, next to the code that
@@ -96,6 +96,29 @@ def _record_visit(request, response, *, campaign_id: int, entry_id: int | None =
     if new:
         visitor_cookie_set(response, vid)
     return response
+
+
+class _Visit:
+    """The visit a cached read counts, recorded in the read's own Redis round trip
+    (``cached_json_response``'s ``on_hit``); ``cookie()`` then gives a new visitor
+    their id."""
+
+    def __init__(self, request, *, entry_id: int | None = None):
+        self.request, self.entry_id = request, entry_id
+        self.vid, self.new = visitor_id(request)
+
+    def __call__(self, campaign_id: int):
+        return visit_pending(
+            visitor_id=self.vid,
+            campaign_id=campaign_id,
+            entry_id=self.entry_id,
+            ip=client_ip(self.request),
+        )
+
+    def cookie(self, response):
+        if self.new:
+            visitor_cookie_set(response, self.vid)
+        return response
 
 
 _ENTRY_LIST_PARAMS = frozenset({"round", "page", "page_size"})
@@ -147,15 +170,17 @@ class CampaignDetailView(_PublicView, APIView):
     )
     @raises(NotFound)
     def get(self, request, slug: str):
-        campaign_id, response = cached_json_response(
+        visit = _Visit(request)
+        _campaign_id, response = cached_json_response(
             request,
             slug=slug,
             parts=("detail",),
             build=lambda campaign: CampaignDetailSerializer(campaign).data,
             prefetch=("rounds", "prizes"),
             shared=False,
+            on_hit=visit,
         )
-        return _record_visit(request, response, campaign_id=campaign_id)
+        return visit.cookie(response)
 
 
 class LeaderboardView(_PublicView, APIView):
@@ -240,13 +265,18 @@ class EntryListCreateView(generics.GenericAPIView):
         # parameters is cached (any other is served, and counted, uncached).
         query = sorted(request.query_params.lists())
         if {name for name, _values in query} <= _ENTRY_LIST_PARAMS:
-            campaign_id, response = cached_json_response(
-                request, slug=slug, parts=("entries", query), build=build, shared=False
+            visit = _Visit(request)
+            _campaign_id, response = cached_json_response(
+                request,
+                slug=slug,
+                parts=("entries", query),
+                build=build,
+                shared=False,
+                on_hit=visit,
             )
-        else:
-            campaign = campaign_get_public(slug=slug)
-            campaign_id, response = campaign.pk, Response(build(campaign))
-        return _record_visit(request, response, campaign_id=campaign_id)
+            return visit.cookie(response)
+        campaign = campaign_get_public(slug=slug)
+        return _record_visit(request, Response(build(campaign)), campaign_id=campaign.pk)
 
     @extend_schema(
         operation_id="entry_submit",
@@ -286,10 +316,11 @@ class EntryDetailView(_PublicView, APIView):
             context = {"request": request, "vote_counts": counts, "campaign_slug": campaign.slug}
             return EntrySerializer(entry, context=context).data
 
-        campaign_id, response = cached_json_response(
-            request, slug=slug, parts=("entry", pk), build=build, shared=False
+        visit = _Visit(request, entry_id=pk)
+        _campaign_id, response = cached_json_response(
+            request, slug=slug, parts=("entry", pk), build=build, shared=False, on_hit=visit
         )
-        return _record_visit(request, response, campaign_id=campaign_id, entry_id=pk)
+        return visit.cookie(response)
 
 
 class EntryPosterView(_PublicView, APIView):

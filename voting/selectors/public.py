@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, Round
 from core.errors import NotFound
-from core.public_cache import public_cached
+from core.public_cache import OnHit, public_cached
 from voting.models import Entry, LeaderboardSnapshot, Vote
 from voting.selectors.contest import round_standings
 
@@ -273,11 +273,13 @@ def campaign_public_cached(
     parts: tuple,
     build: Callable[[Campaign], T],
     prefetch: tuple[str, ...] = (),
+    on_hit: Callable[[int], OnHit | None] | None = None,
 ) -> tuple[int, T]:
     """``(campaign id, build(campaign))``, the value from the shared cache under the
     campaign's current version (``core.public_cache``), built from
     ``campaign_get_public`` on a miss. ``parts`` name the read (and everything it
-    depends on besides the campaign's data: page, language, host)."""
+    depends on besides the campaign's data: page, language, host). ``on_hit(campaign
+    id)``: what to do once the value is there (``public_cached``'s ``on_hit``)."""
     campaign_id = campaign_id_for_slug(slug=slug)
 
     def make() -> T:
@@ -286,13 +288,16 @@ def campaign_public_cached(
             raise _SlugMoved
         return build(campaign)
 
+    hit = on_hit(campaign_id) if on_hit is not None else None
     try:
-        return campaign_id, public_cached(campaign_id, ("campaign", slug, *parts), make)
+        return campaign_id, public_cached(campaign_id, ("campaign", slug, *parts), make, on_hit=hit)
     except _SlugMoved:
         # A campaign renamed, and another took its slug: forget the old id, read afresh.
         cache.delete(_SLUG_KEY.format(slug))
         _slug_memo.pop(slug, None)
-        return campaign_public_cached(slug=slug, parts=parts, build=build, prefetch=prefetch)
+        return campaign_public_cached(
+            slug=slug, parts=parts, build=build, prefetch=prefetch, on_hit=on_hit
+        )
 
 
 @dataclass(frozen=True)
@@ -303,12 +308,41 @@ class ShareTarget:
     share_code: str
 
 
-_SHARE_KEY = "pubcache:share:{}"
+# A share code -> (campaign id, entry id): what the visit of a share click needs, known
+# before the target is read, so that the read records the click in its own round trip.
+_SHARE_KEY = "pubcache:share-ids:{}"
+# Remembered a few seconds in each process too, as slugs are: a code's entry and campaign
+# do not change, and a target that is gone or moved is caught on the next build.
+_share_memo: dict[str, tuple[tuple[int, int], float]] = {}
 
 
-def share_target_cached(*, share_code: str) -> ShareTarget:
+class _ShareMoved(Exception):
+    """The share code's entry is no longer in the campaign remembered for it."""
+
+
+def _share_ids(code: str) -> tuple[int, int] | None:
+    memo = _share_memo.get(code)
+    if memo is not None and memo[1] > time.monotonic():
+        return memo[0]
+    ids = cache.get(_SHARE_KEY.format(code))
+    if ids is not None:
+        _share_remember(code, tuple(ids))
+    return ids
+
+
+def _share_remember(code: str, ids: tuple[int, int]) -> None:
+    if len(_share_memo) > 10_000:  # a bound: codes are many
+        _share_memo.clear()
+    _share_memo[code] = (ids, time.monotonic() + _SLUG_MEMO_SECONDS)
+
+
+def share_target_cached(
+    *, share_code: str, on_hit: Callable[[int, int], OnHit | None] | None = None
+) -> ShareTarget:
     """Where a share link leads (``entry_get_by_share_code``), from the shared cache
-    under the entry's campaign version, so a moderation shows at once."""
+    under the entry's campaign version, so a moderation shows at once. ``on_hit
+    (campaign id, entry id)``: what to do once the target is known (the share click,
+    recorded in the same round trip as a cached target is read)."""
     if not _SHARE_CODE.fullmatch(share_code):
         raise NotFound(_("No such share link."))
     code = share_code.upper()
@@ -318,21 +352,33 @@ def share_target_cached(*, share_code: str) -> ShareTarget:
         entry = entry_get_by_share_code(share_code=code)
         return ShareTarget(entry.campaign_id, entry.campaign.slug, entry.pk, entry.share_code)
 
-    campaign_id = cache.get(key)
-    if campaign_id is None:
-        target = lookup()
-        cache.set(key, target.campaign_id, timeout=settings.PUBLIC_CACHE_SECONDS)
+    def found(target: ShareTarget) -> ShareTarget:
+        ids = (target.campaign_id, target.entry_id)
+        cache.set(key, ids, timeout=settings.PUBLIC_CACHE_SECONDS)
+        _share_remember(code, ids)
+        hit = on_hit(*ids) if on_hit is not None else None
+        if hit is not None:
+            hit.run()
         return target
-    target = public_cached(campaign_id, ("share", code), lambda: _share_or_none(lookup))
-    if target is None or target.campaign_id != campaign_id:
-        # Gone (rejected, campaign closed to the public) or moved to another campaign.
-        cache.delete(key)
-        return lookup()
-    return target
 
+    ids = _share_ids(code)
+    if ids is None:
+        return found(lookup())
 
-def _share_or_none(lookup: Callable[[], ShareTarget]) -> ShareTarget | None:
+    def build() -> ShareTarget:
+        target = lookup()  # a gone link raises NotFound: not cached, nothing recorded
+        if (target.campaign_id, target.entry_id) != ids:
+            raise _ShareMoved
+        return target
+
+    hit = on_hit(*ids) if on_hit is not None else None
     try:
-        return lookup()
-    except NotFound:
-        return None
+        return public_cached(ids[0], ("share", code), build, on_hit=hit)
+    except NotFound:  # gone: rejected, or its campaign closed to the public
+        cache.delete(key)
+        _share_memo.pop(code, None)
+        raise
+    except _ShareMoved:  # moved to another campaign
+        cache.delete(key)
+        _share_memo.pop(code, None)
+        return found(lookup())

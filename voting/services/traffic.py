@@ -78,6 +78,79 @@ def visitor_admitted(*, visitor_id: str, ip: str | None) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class PendingVisit:
+    """A view to record (``visit_record``), prepared so that a cached read can record it
+    in the same Redis round trip as it reads its body (``core.public_cache``'s
+    ``on_hit``): ``lua`` defines ``on_hit(K, A)``, run with ``keys`` and ``args``;
+    ``run()`` records it on its own (a cache miss, no Redis)."""
+
+    visitor_id: str
+    campaign_id: int
+    entry_id: int | None
+    kind: str
+    ip: str | None
+    key: str
+    row: dict
+    keys: tuple = ()
+    args: tuple = ()
+    lua: str = ""
+
+    def run(self) -> bool:
+        client = redis_client()
+        if client is not None:
+            return _buffer_first_view(client, self)
+        if cache.get(self.key):
+            return False
+        if not visitor_admitted(visitor_id=self.visitor_id, ip=self.ip):
+            return False
+        if not cache.add(self.key, 1, timeout=_DEDUP_SECONDS):
+            return False
+        visits_write([self.row], checked=True)  # its campaign and entry were just read
+        return True
+
+
+def visit_pending(
+    *,
+    visitor_id: str,
+    campaign_id: int,
+    entry_id: int | None = None,
+    kind: str = Visit.Kind.VISIT,
+    at: datetime | None = None,
+    ip: str | None = None,
+) -> PendingVisit | None:
+    """``visit_record``'s view, not recorded yet (None: no visitor id, nothing to record)."""
+    if not visitor_id:
+        return None
+    raw = f"{kind}:{campaign_id}:{entry_id or 0}:{visitor_id}"
+    key = "visit:" + _digest(raw)
+    row = {
+        "v": visitor_id[:64],
+        "k": kind,
+        "c": int(campaign_id),
+        "e": int(entry_id) if entry_id else None,
+        "at": (at or timezone.now()).isoformat(),
+    }
+    limit = (settings.VISITORS_MAX_NEW_PER_IP_PER_HOUR if ip else 0) or 0
+    window = int(time.time() // _IP_WINDOW_SECONDS)
+    keys = (
+        f"campus:{key}",
+        "campus:visitor-ip:" + _digest(f"{ip}|{visitor_id}"),
+        f"campus:visitor-ip-n:{_digest(ip or '')}:{window}",
+        _BUFFER,
+    )
+    args = (
+        _DEDUP_SECONDS,
+        limit,
+        _IP_WINDOW_SECONDS + 60,
+        _IP_WINDOW_SECONDS,
+        json.dumps(row, separators=(",", ":")),
+    )
+    return PendingVisit(
+        visitor_id, int(campaign_id), entry_id, kind, ip, key, row, keys, args, _RECORD_FN
+    )
+
+
 def visit_record(
     *,
     visitor_id: str,
@@ -92,65 +165,46 @@ def visit_record(
     visitor was seen here recently, or is one of more new visitor ids than ``ip`` may
     bring (``visitor_admitted``). Every page that counts visits passes the client's IP
     (``voting.api.support.client_ip``)."""
-    if not visitor_id:
-        return False
-    raw = f"{kind}:{campaign_id}:{entry_id or 0}:{visitor_id}"
-    key = "visit:" + _digest(raw)
-    row = {
-        "v": visitor_id[:64],
-        "k": kind,
-        "c": int(campaign_id),
-        "e": int(entry_id) if entry_id else None,
-        "at": (at or timezone.now()).isoformat(),
-    }
-    client = redis_client()
-    if client is not None:
-        return _buffer_first_view(client, key=key, visitor_id=visitor_id, ip=ip, row=row)
-    if cache.get(key):
-        return False
-    if not visitor_admitted(visitor_id=visitor_id, ip=ip):
-        return False
-    if not cache.add(key, 1, timeout=_DEDUP_SECONDS):
-        return False
-    visits_write([row], checked=True)  # its campaign and entry were just read
-    return True
+    pending = visit_pending(
+        visitor_id=visitor_id,
+        campaign_id=campaign_id,
+        entry_id=entry_id,
+        kind=kind,
+        at=at,
+        ip=ip,
+    )
+    return pending is not None and pending.run()
 
 
 # visit_record with Redis, in one round trip: the same steps as without (seen recently?
-# admitted from this IP? then mark it seen and append it to the buffer), atomic. KEYS:
-# the visit's key, the visitor's admitted-from-this-IP key, the IP's counter this hour,
-# the buffer. ARGV: seconds a visit is "recent", the IP limit (0: none), the counter's
-# and the admission's lifetimes, the row.
-_RECORD = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-if tonumber(ARGV[2]) > 0 and redis.call('EXISTS', KEYS[2]) == 0 then
-  local n = redis.call('INCR', KEYS[3])
-  if n == 1 then redis.call('EXPIRE', KEYS[3], ARGV[3]) end
-  if n > tonumber(ARGV[2]) then return -1 end
-  redis.call('SET', KEYS[2], 1, 'EX', ARGV[4])
+# admitted from this IP? then mark it seen and append it to the buffer), atomic. K: the
+# visit's key, the visitor's admitted-from-this-IP key, the IP's counter this hour, the
+# buffer. A: seconds a visit is "recent", the IP limit (0: none), the counter's and the
+# admission's lifetimes, the row. A function, so that a cached read runs it in its own
+# script (core/public_cache.py).
+_RECORD_FN = """
+local function on_hit(K, A)
+  if redis.call('EXISTS', K[1]) == 1 then return 0 end
+  if tonumber(A[2]) > 0 and redis.call('EXISTS', K[2]) == 0 then
+    local n = redis.call('INCR', K[3])
+    if n == 1 then redis.call('EXPIRE', K[3], A[3]) end
+    if n > tonumber(A[2]) then return -1 end
+    redis.call('SET', K[2], 1, 'EX', A[4])
+  end
+  redis.call('SET', K[1], 1, 'EX', A[1])
+  redis.call('RPUSH', K[4], A[5])
+  return 1
 end
-redis.call('SET', KEYS[1], 1, 'EX', ARGV[1])
-redis.call('RPUSH', KEYS[4], ARGV[5])
-return 1
 """
+_RECORD = _RECORD_FN + "return on_hit(KEYS, ARGV)\n"
 _record_scripts: dict[int, object] = {}
 
 
-def _buffer_first_view(client, *, key: str, visitor_id: str, ip: str | None, row: dict) -> bool:
-    limit = settings.VISITORS_MAX_NEW_PER_IP_PER_HOUR if ip else 0
-    window = int(time.time() // _IP_WINDOW_SECONDS)
-    keys = [
-        f"campus:{key}",
-        "campus:visitor-ip:" + _digest(f"{ip}|{visitor_id}"),
-        f"campus:visitor-ip-n:{_digest(ip or '')}:{window}",
-        _BUFFER,
-    ]
-    args = [_DEDUP_SECONDS, limit or 0, _IP_WINDOW_SECONDS + 60, _IP_WINDOW_SECONDS]
-    args.append(json.dumps(row, separators=(",", ":")))
+def _buffer_first_view(client, pending: PendingVisit) -> bool:
     script = _record_scripts.get(id(client))
     if script is None:
         script = _record_scripts[id(client)] = client.register_script(_RECORD)
-    return script(keys=keys, args=args, client=client) == 1
+    return script(keys=list(pending.keys), args=list(pending.args), client=client) == 1
 
 
 def visits_write(rows: list[dict], *, checked: bool = False) -> int:

@@ -14,10 +14,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError, NotFound
-from core.public_cache import public_cache_store, public_cached
+from core.public_cache import OnHit, public_cache_store, public_cached
 from voting import errors
 from voting.api.support import visitor_cookie_set, visitor_id
-from voting.services.traffic import visit_record
+from voting.services.traffic import visit_pending, visit_record
 from web.selectors import next_local_midnight
 from web.session import ref_remember, request_ref, session_voter_id
 
@@ -38,32 +38,40 @@ def page_public(
     build: Callable[[], tuple[str, dict, datetime | None]],
     *,
     campaign_id: int,
+    on_hit: OnHit | None = None,
 ) -> HttpResponse:
     """A public page: ``build()`` gives its template, its context and when what it says
     with the clock next changes. For a reader who is not signed in, the whole page comes
     from the shared cache, under the campaign's version, until that moment
     (docs/caching.md). Nothing of the reader is in it: their CSRF token is put in per
     request, their ``ref`` cookie is not shown, and a signed-in reader's page (their
-    votes, their limits) is rendered anew."""
+    votes, their limits) is rendered anew. ``on_hit`` (the visit the page counts,
+    ``visit_pending``) runs once the page is there: from the cache, in the same Redis
+    round trip (``public_cached``)."""
     if (
         session_voter_id(request) is not None
         or not set(request.GET) <= _KEPT_QUERY
         or settings.WECHAT_APP_ID  # its share-card signature is per request
     ):
         template, context, _until = build()
-        return page(request, template, context)
+        response = page(request, template, context)
+        if on_hit is not None:
+            on_hit.run()
+        return response
 
     def render_whole() -> dict:
         template, context, until = build()
         built = page(request, template, {**context, "csrf_token": _CSRF_SLOT})
-        return {"html": built.content.decode(), "until": until}
+        # Kept as the bytes around the token's slot: a read joins them with its token,
+        # no decoding, replacing or encoding of the page per request.
+        return {"chunks": tuple(built.content.split(_CSRF_SLOT.encode())), "until": until}
 
-    parts = ("page", request.scheme, request.get_host(), request.get_full_path())
-    kept = public_cached(campaign_id, (*parts, get_language()), render_whole)
+    parts = ("page-chunks", request.scheme, request.get_host(), request.get_full_path())
+    kept = public_cached(campaign_id, (*parts, get_language()), render_whole, on_hit=on_hit)
     if kept["until"] is not None and kept["until"] <= timezone.now():
         kept = render_whole()  # the clock moved past what it says; kept anew below
         public_cache_store(campaign_id, (*parts, get_language()), kept)
-    response = HttpResponse(kept["html"].replace(_CSRF_SLOT, get_token(request)))
+    response = HttpResponse(get_token(request).encode().join(kept["chunks"]))
     return ref_remember(request, response)
 
 
@@ -72,6 +80,23 @@ def visit(request: HttpRequest, response: HttpResponse, *, campaign_id: int, ent
     cookie ``vid``, same de-duplication)."""
     vid, new = visitor_id(request)
     visit_record(visitor_id=vid, campaign_id=campaign_id, entry_id=entry_id)
+    if new:
+        visitor_cookie_set(response, vid)
+    return response
+
+
+def page_public_visited(
+    request: HttpRequest,
+    build: Callable[[], tuple[str, dict, datetime | None]],
+    *,
+    campaign_id: int,
+    entry_id: int | None = None,
+) -> HttpResponse:
+    """``page_public`` counting the view as ``visit`` does, recorded in the page's own
+    Redis round trip when it comes from the cache; not counted when ``build`` raises."""
+    vid, new = visitor_id(request)
+    pending = visit_pending(visitor_id=vid, campaign_id=campaign_id, entry_id=entry_id)
+    response = page_public(request, build, campaign_id=campaign_id, on_hit=pending)
     if new:
         visitor_cookie_set(response, vid)
     return response

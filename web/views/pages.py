@@ -43,7 +43,7 @@ from web.selectors import (
     voting_phase,
 )
 from web.session import SESSION_VOTE_RESULT, session_voter_id
-from web.views.common import friendly_not_found, page, page_public, visit
+from web.views.common import friendly_not_found, page, page_public_visited, visit
 
 ENTRIES_PER_PAGE = 24
 
@@ -159,8 +159,7 @@ def campaign_detail(request, slug: str):
         return "campaign.html", context, _next_change(campaign)
 
     campaign_id = campaign_id_for_slug(slug=slug)
-    response = page_public(request, build, campaign_id=campaign_id)
-    return visit(request, response, campaign_id=campaign_id)
+    return page_public_visited(request, build, campaign_id=campaign_id)
 
 
 def _entry_public(campaign: Campaign, entry_id: int) -> dict:
@@ -214,14 +213,13 @@ def entry_detail(request, slug: str, entry_id: int):
 
     campaign_id = campaign_id_for_slug(slug=slug)
     try:
-        response = page_public(request, build, campaign_id=campaign_id)
+        return page_public_visited(request, build, campaign_id=campaign_id, entry_id=entry_id)
     except NotFound:
         if voter_id is None:
             raise
         # Not shown to everybody: perhaps the reader's own entry, pending or rejected.
         _id, campaign = _campaign(slug)
         return _own_entry(request, campaign=campaign, entry_id=entry_id)
-    return visit(request, response, campaign_id=campaign_id, entry_id=entry_id)
 
 
 def _own_entry(request, *, campaign, entry_id: int):
