@@ -46,7 +46,9 @@ class Moderated:
 def _entry_for_moderation(*, entry_id: int, actor: Any) -> Entry:
     """The entry locked for the decision, once ``actor`` may decide on it."""
     entry = (
-        scope_queryset(Entry.objects.select_for_update(), actor)
+        # Only the entry's row: PostgreSQL cannot lock the nullable side of the outer
+        # join to its voter (https://www.postgresql.org/docs/15/sql-select.html#SQL-FOR-UPDATE-SHARE).
+        scope_queryset(Entry.objects.select_for_update(of=("self",)), actor)
         .filter(pk=entry_id)
         .select_related("campaign__pilot", "voter")
         .first()
