@@ -30,12 +30,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from core.redis_cache import redis_client
+from core.redis_cache import redis_client, script_call
 
 T = TypeVar("T")
 
 _VERSION = "pubcache:v:{}"
-_MISSING = object()
+PUBLIC_CACHE_MISSING = _MISSING = object()
 
 
 class OnHit(Protocol):
@@ -159,12 +159,10 @@ def public_cache_store(campaign_id: int, parts: tuple, value: Any) -> None:
     )
 
 
-def _redis_cached(
-    client, campaign_id: int, parts: tuple, build: Callable[[], T], on_hit: OnHit | None
-) -> T:
+def _redis_lookup(client, campaign_id: int, parts: tuple, on_hit: OnHit | None):
+    """``(version, pickled value or None, key head, key tail)``, in one script call
+    that runs ``on_hit`` when the value is there."""
     head, tail = f"pubcache:{campaign_id}:", f":{_digest(parts)}"
-    # EVALSHA of the script, loaded once per client (register_script sends EVAL only
-    # when the server does not know it yet).
     lua = on_hit.lua if on_hit is not None else "local on_hit = nil\n"
     script = _scripts.get((id(client), lua))
     if script is None:
@@ -175,7 +173,28 @@ def _redis_cached(
     if on_hit is not None:
         keys += on_hit.keys
         args += on_hit.args
-    version, raw = script(keys=keys, args=args, client=client)
+    version, raw = script_call(client, script, keys, args)
+    return version, raw, head, tail
+
+
+def public_cache_peek(campaign_id: int, parts: tuple, *, on_hit: OnHit | None = None) -> Any:
+    """``public_cached``'s value when it is kept (``on_hit`` then runs, in the same round
+    trip with Redis), else ``PUBLIC_CACHE_MISSING`` (and ``on_hit`` does not run): for
+    a read answered from the cache before the work a build needs (voting/api/caching.py)."""
+    client = redis_client()
+    if client is not None:
+        _version, raw, _head, _tail = _redis_lookup(client, int(campaign_id), parts, on_hit)
+        return _MISSING if raw is None else pickle.loads(raw)
+    value = cache.get(public_cache_key(campaign_id, *parts), _MISSING)
+    if value is not _MISSING and on_hit is not None:
+        on_hit.run()
+    return value
+
+
+def _redis_cached(
+    client, campaign_id: int, parts: tuple, build: Callable[[], T], on_hit: OnHit | None
+) -> T:
+    version, raw, head, tail = _redis_lookup(client, campaign_id, parts, on_hit)
     if raw is not None:
         return pickle.loads(raw)
     version = public_cache_version(campaign_id) if version is None else int(version)

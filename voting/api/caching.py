@@ -13,16 +13,22 @@ answering for them would lose visitors); the others are ``public``. Either may b
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.http import HttpResponse
-from django.utils.cache import get_conditional_response
+from django.http import Http404, HttpResponse
+from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.translation import get_language
+from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
 
 from campaigns.models import Campaign
+from core.errors import DomainError
 from core.public_cache import OnHit
-from voting.selectors.public import campaign_public_cached
+from voting.api.support import client_ip, visitor_cookie_set, visitor_id
+from voting.selectors.public import campaign_public_cached, campaign_public_peek
+from voting.services.traffic import visit_pending
 
 # The headers django.utils.cache.get_conditional_response reads; without any of them it
 # returns the response as it is.
@@ -31,34 +37,50 @@ _CONDITIONAL = frozenset(
 )
 
 
+class ReadVisit:
+    """The visit a cached read counts, recorded in the read's own Redis round trip
+    (``on_hit``); ``cookie()`` then gives a new visitor their id."""
+
+    def __init__(self, request, *, entry_id: int | None = None):
+        self.request, self.entry_id = request, entry_id
+        self.vid, self.new = visitor_id(request)
+
+    def __call__(self, campaign_id: int) -> OnHit | None:
+        return visit_pending(
+            visitor_id=self.vid,
+            campaign_id=campaign_id,
+            entry_id=self.entry_id,
+            ip=client_ip(self.request),
+        )
+
+    def cookie(self, response):
+        if self.new:
+            visitor_cookie_set(response, self.vid)
+        return response
+
+
+@dataclass(frozen=True)
+class CachedRead:
+    """Which cached body a GET reads: the campaign's slug, what else the body depends on
+    (page, round, entry), whether shared caches may keep it, the visit it counts."""
+
+    slug: str
+    parts: tuple
+    shared: bool
+    visit: ReadVisit | None = None
+
+
 def _render(data) -> tuple[bytes, str]:
     body = JSONRenderer().render(data)
     return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-def cached_json_response(
-    request,
-    *,
-    slug: str,
-    parts: tuple,
-    build: Callable[[Campaign], object],
-    prefetch: tuple[str, ...] = (),
-    shared: bool,
-    on_hit: Callable[[int], OnHit | None] | None = None,
-) -> tuple[int, HttpResponse]:
-    """``(campaign id, response)`` of a public read: ``build(campaign)`` is the JSON
-    data, built on a cache miss only. ``parts`` say what else the body depends on
-    (page, round, entry); the host of its absolute URLs and the language are added
-    here. ``shared``: the response may be kept by shared caches (a CDN). ``on_hit``:
-    ``campaign_public_cached``'s (the visit a read counts, in the same round trip)."""
-    key = (request.scheme, request.get_host(), get_language(), *parts)
-    campaign_id, (body, etag) = campaign_public_cached(
-        slug=slug,
-        parts=key,
-        build=lambda campaign: _render(build(campaign)),
-        prefetch=prefetch,
-        on_hit=on_hit,
-    )
+def _key(request, parts: tuple) -> tuple:
+    # The host of the body's absolute URLs and the language of its texts.
+    return (request.scheme, request.get_host(), get_language(), *parts)
+
+
+def _response(request, body: bytes, etag: str, *, shared: bool) -> HttpResponse:
     scope = "public" if shared else "private"
     response = HttpResponse(
         body,
@@ -69,6 +91,78 @@ def cached_json_response(
         },
     )
     if not _CONDITIONAL.intersection(request.META):  # most reads: nothing to compare
-        return campaign_id, response
-    conditional = get_conditional_response(request, etag=etag, response=response)
-    return campaign_id, conditional
+        return response
+    return get_conditional_response(request, etag=etag, response=response)
+
+
+def cached_json_response(
+    request,
+    read: CachedRead,
+    *,
+    build: Callable[[Campaign], object],
+    prefetch: tuple[str, ...] = (),
+) -> tuple[int, HttpResponse]:
+    """``(campaign id, response)`` of a public read: ``build(campaign)`` is the JSON
+    data, built on a cache miss only; ``read.visit`` is counted in the same round trip
+    (``campaign_public_cached``'s ``on_hit``) and its cookie set."""
+    campaign_id, (body, etag) = campaign_public_cached(
+        slug=read.slug,
+        parts=_key(request, read.parts),
+        build=lambda campaign: _render(build(campaign)),
+        prefetch=prefetch,
+        on_hit=read.visit,
+    )
+    response = _response(request, body, etag, shared=read.shared)
+    return campaign_id, read.visit.cookie(response) if read.visit else response
+
+
+class CachedReadView:
+    """A public read that the shared cache can answer is answered before DRF's
+    dispatch, as Django's ``cache_page`` answers before the view: the request wrapping,
+    content negotiation, authentication and throttle checks are most of what such a
+    read would cost (docs/caching.md). ``cached_response(request, **kwargs)`` gives the
+    response from the cache, or None; a miss, a refused ``Accept`` or any error goes
+    through DRF as before, which builds, keeps and answers it. Same status, body,
+    headers and visit either way."""
+
+    def cached_response(self, request, **kwargs) -> HttpResponse | None:
+        raise NotImplementedError
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method == "GET":
+            try:
+                # What DRF's dispatch would refuse (an Accept it cannot meet) it refuses.
+                negotiator = self.get_content_negotiator()
+                negotiator.select_renderer(Request(request), self.get_renderers())
+                response = self.cached_response(request, **kwargs)
+            except (APIException, DomainError, Http404):
+                response = None  # DRF answers it, with its error
+            if response is not None:
+                headers = self.default_response_headers  # what finalize_response adds
+                if "Vary" in headers:
+                    patch_vary_headers(response, [headers.pop("Vary")])
+                for name, value in headers.items():
+                    response[name] = value
+                return response
+        return super().dispatch(request, *args, **kwargs)
+
+
+class CachedJsonReadView(CachedReadView):
+    """``CachedReadView`` of a JSON body kept by ``cached_json_response``:
+    ``cached_read(request, **kwargs)`` names it (None: this query is not cached)."""
+
+    def cached_read(self, request, **kwargs) -> CachedRead | None:
+        raise NotImplementedError
+
+    def cached_response(self, request, **kwargs) -> HttpResponse | None:
+        read = self.cached_read(request, **kwargs)
+        if read is None:
+            return None
+        kept = campaign_public_peek(
+            slug=read.slug, parts=_key(request, read.parts), on_hit=read.visit
+        )
+        if kept is None:
+            return None
+        body, etag = kept
+        response = _response(request, body, etag, shared=read.shared)
+        return read.visit.cookie(response) if read.visit else response

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from core.errors import NotFound
 from voting.api.authentication import IsService, ServiceTokenAuthentication
+from voting.api.caching import CachedReadView
 from voting.api.schema import VISITOR_ID, raises, visitor_cookie
 from voting.api.support import (
     FirstRendererNegotiation,
@@ -20,7 +21,7 @@ from voting.api.support import (
 )
 from voting.api.views import _PublicView
 from voting.models import Visit
-from voting.selectors.public import share_target_cached
+from voting.selectors.public import ShareTarget, share_target_cached, share_target_peek
 from voting.services.traffic import MAX_EVENTS, activity_ingest, visit_pending
 
 
@@ -78,7 +79,35 @@ class ActivityIngestView(APIView):
         return Response(IngestResultSerializer(result).data)
 
 
-class ShareRedirectView(_PublicView, APIView):
+class _ShareClick:
+    """The share click a follow counts, recorded in the round trip that reads the cached
+    target (docs/caching.md); ``redirect()`` answers it."""
+
+    def __init__(self, request):
+        self.vid, self.new = visitor_id(request)
+        self.ip = client_ip(request)
+
+    def __call__(self, campaign_id: int, entry_id: int):
+        return visit_pending(
+            visitor_id=self.vid,
+            campaign_id=campaign_id,
+            entry_id=entry_id,
+            kind=Visit.Kind.SHARE_CLICK,
+            ip=self.ip,
+        )
+
+    def redirect(self, target: ShareTarget) -> HttpResponseRedirect:
+        response = HttpResponseRedirect(
+            settings.SHARE_REDIRECT_URL.format(
+                campaign=target.campaign_slug, entry=target.entry_id, code=target.share_code
+            )
+        )
+        if self.new:
+            visitor_cookie_set(response, self.vid)
+        return response
+
+
+class ShareRedirectView(CachedReadView, _PublicView, APIView):
     # A redirect has no body to negotiate: any browser's Accept follows it.
     content_negotiation_class = FirstRendererNegotiation
 
@@ -104,24 +133,10 @@ class ShareRedirectView(_PublicView, APIView):
     )
     @raises(NotFound)
     def get(self, request, share_code: str):
-        vid, new = visitor_id(request)
-        ip = client_ip(request)
+        click = _ShareClick(request)
+        return click.redirect(share_target_cached(share_code=share_code, on_hit=click))
 
-        def click(campaign_id: int, entry_id: int):
-            # Recorded in the round trip that reads the cached target (docs/caching.md).
-            return visit_pending(
-                visitor_id=vid,
-                campaign_id=campaign_id,
-                entry_id=entry_id,
-                kind=Visit.Kind.SHARE_CLICK,
-                ip=ip,
-            )
-
-        entry = share_target_cached(share_code=share_code, on_hit=click)
-        target = settings.SHARE_REDIRECT_URL.format(
-            campaign=entry.campaign_slug, entry=entry.entry_id, code=entry.share_code
-        )
-        response = HttpResponseRedirect(target)
-        if new:
-            visitor_cookie_set(response, vid)
-        return response
+    def cached_response(self, request, share_code: str):
+        click = _ShareClick(request)
+        target = share_target_peek(share_code=share_code, on_hit=click)
+        return None if target is None else click.redirect(target)

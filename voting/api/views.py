@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from core.errors import InvalidImage, NotFound
 from voting import errors
 from voting.api.authentication import IsVoter, VoterTokenAuthentication
-from voting.api.caching import cached_json_response
+from voting.api.caching import CachedJsonReadView, CachedRead, ReadVisit, cached_json_response
 from voting.api.errors import InvalidInput, NotAcceptable
 from voting.api.schema import (
     DEVICE_ID,
@@ -75,7 +75,7 @@ from voting.selectors.public import (
 )
 from voting.services.entries import entry_submit
 from voting.services.photos import entry_poster_ensure
-from voting.services.traffic import visit_pending, visit_record
+from voting.services.traffic import visit_record
 from voting.services.votes import vote_cast_by_id
 
 # Each view declares the domain errors it can raise (@raises, next to the code that
@@ -98,29 +98,6 @@ def _record_visit(request, response, *, campaign_id: int, entry_id: int | None =
     return response
 
 
-class _Visit:
-    """The visit a cached read counts, recorded in the read's own Redis round trip
-    (``cached_json_response``'s ``on_hit``); ``cookie()`` then gives a new visitor
-    their id."""
-
-    def __init__(self, request, *, entry_id: int | None = None):
-        self.request, self.entry_id = request, entry_id
-        self.vid, self.new = visitor_id(request)
-
-    def __call__(self, campaign_id: int):
-        return visit_pending(
-            visitor_id=self.vid,
-            campaign_id=campaign_id,
-            entry_id=self.entry_id,
-            ip=client_ip(self.request),
-        )
-
-    def cookie(self, response):
-        if self.new:
-            visitor_cookie_set(response, self.vid)
-        return response
-
-
 _ENTRY_LIST_PARAMS = frozenset({"round", "page", "page_size"})
 
 
@@ -131,9 +108,10 @@ def _current_round_slot() -> str:
 
 
 def _round_query(request) -> int | None:
-    if "round" not in request.query_params:  # the common case, without a serializer
+    # request.GET: a DRF request's query_params, and a Django request's (CachedReadView).
+    if "round" not in request.GET:  # the common case, without a serializer
         return None
-    query = RoundQuerySerializer(data=request.query_params)
+    query = RoundQuerySerializer(data=request.GET)
     query.is_valid(raise_exception=True)
     return query.validated_data.get("round")
 
@@ -159,7 +137,10 @@ class CampaignListView(_PublicView, generics.ListAPIView):
         return campaign_list_open()
 
 
-class CampaignDetailView(_PublicView, APIView):
+class CampaignDetailView(CachedJsonReadView, _PublicView, APIView):
+    def cached_read(self, request, slug: str) -> CachedRead:
+        return CachedRead(slug, ("detail",), shared=False, visit=ReadVisit(request))
+
     @extend_schema(
         operation_id="campaign_retrieve",
         tags=["campaigns"],
@@ -170,20 +151,22 @@ class CampaignDetailView(_PublicView, APIView):
     )
     @raises(NotFound)
     def get(self, request, slug: str):
-        visit = _Visit(request)
         _campaign_id, response = cached_json_response(
             request,
-            slug=slug,
-            parts=("detail",),
+            self.cached_read(request, slug),
             build=lambda campaign: CampaignDetailSerializer(campaign).data,
             prefetch=("rounds", "prizes"),
-            shared=False,
-            on_hit=visit,
         )
-        return visit.cookie(response)
+        return response
 
 
-class LeaderboardView(_PublicView, APIView):
+class LeaderboardView(CachedJsonReadView, _PublicView, APIView):
+    def cached_read(self, request, slug: str) -> CachedRead:
+        number = _round_query(request)
+        # The current round moves with the clock (a daily topic): part of the key.
+        parts = ("leaderboard", number if number is not None else _current_round_slot())
+        return CachedRead(slug, parts, shared=True)
+
     @extend_schema(
         operation_id="campaign_leaderboard",
         tags=["campaigns"],
@@ -207,10 +190,8 @@ class LeaderboardView(_PublicView, APIView):
             board = leaderboard_for_round(campaign=campaign, round_=round_)
             return LeaderboardSerializer(board).data
 
-        # The current round moves with the clock (a daily topic): part of the key.
-        parts = ("leaderboard", number if number is not None else _current_round_slot())
         _campaign_id, response = cached_json_response(
-            request, slug=slug, parts=parts, build=build, prefetch=("rounds",), shared=True
+            request, self.cached_read(request, slug), build=build, prefetch=("rounds",)
         )
         return response
 
@@ -219,7 +200,7 @@ class LeaderboardView(_PublicView, APIView):
 # Entries
 
 
-class EntryListCreateView(generics.GenericAPIView):
+class EntryListCreateView(CachedJsonReadView, generics.GenericAPIView):
     """GET: approved entries (anyone). POST: a voter submits an entry (multipart)."""
 
     parser_classes = [MultiPartParser]
@@ -236,6 +217,14 @@ class EntryListCreateView(generics.GenericAPIView):
 
     def get_throttles(self):
         return [SubmitVoterThrottle()] if self.request.method == "POST" else []
+
+    def cached_read(self, request, slug: str) -> CachedRead | None:
+        # The next/previous links repeat the query string: only a query of known
+        # parameters is cached (any other is served, and counted, uncached).
+        query = sorted(request.GET.lists())
+        if not {name for name, _values in query} <= _ENTRY_LIST_PARAMS:
+            return None
+        return CachedRead(slug, ("entries", query), shared=False, visit=ReadVisit(request))
 
     @extend_schema(
         operation_id="entry_list",
@@ -261,20 +250,10 @@ class EntryListCreateView(generics.GenericAPIView):
                 EntrySerializer(page, many=True, context=context).data
             ).data
 
-        # The next/previous links repeat the query string: only a query of known
-        # parameters is cached (any other is served, and counted, uncached).
-        query = sorted(request.query_params.lists())
-        if {name for name, _values in query} <= _ENTRY_LIST_PARAMS:
-            visit = _Visit(request)
-            _campaign_id, response = cached_json_response(
-                request,
-                slug=slug,
-                parts=("entries", query),
-                build=build,
-                shared=False,
-                on_hit=visit,
-            )
-            return visit.cookie(response)
+        read = self.cached_read(request, slug)
+        if read is not None:
+            _campaign_id, response = cached_json_response(request, read, build=build)
+            return response
         campaign = campaign_get_public(slug=slug)
         return _record_visit(request, Response(build(campaign)), campaign_id=campaign.pk)
 
@@ -297,7 +276,12 @@ class EntryListCreateView(generics.GenericAPIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class EntryDetailView(_PublicView, APIView):
+class EntryDetailView(CachedJsonReadView, _PublicView, APIView):
+    def cached_read(self, request, slug: str, entry_id: str) -> CachedRead:
+        pk = path_id(entry_id)
+        visit = ReadVisit(request, entry_id=pk)
+        return CachedRead(slug, ("entry", pk), shared=False, visit=visit)
+
     @extend_schema(
         operation_id="entry_retrieve",
         tags=["entries"],
@@ -316,11 +300,10 @@ class EntryDetailView(_PublicView, APIView):
             context = {"request": request, "vote_counts": counts, "campaign_slug": campaign.slug}
             return EntrySerializer(entry, context=context).data
 
-        visit = _Visit(request, entry_id=pk)
         _campaign_id, response = cached_json_response(
-            request, slug=slug, parts=("entry", pk), build=build, shared=False, on_hit=visit
+            request, self.cached_read(request, slug, entry_id), build=build
         )
-        return visit.cookie(response)
+        return response
 
 
 class EntryPosterView(_PublicView, APIView):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, Round
 from core.errors import NotFound
-from core.public_cache import OnHit, public_cached
+from core.public_cache import PUBLIC_CACHE_MISSING, OnHit, public_cache_peek, public_cached
 from voting.models import Entry, LeaderboardSnapshot, Vote
 from voting.selectors.contest import round_standings
 
@@ -267,6 +267,21 @@ def campaign_id_for_slug(*, slug: str) -> int:
     return pk
 
 
+def campaign_public_peek(
+    *, slug: str, parts: tuple, on_hit: Callable[[int], OnHit | None] | None = None
+) -> object | None:
+    """``campaign_public_cached``'s value when the shared cache holds it (``on_hit``
+    then runs, in the same round trip), else None: nothing is built, and an unknown slug
+    is None too (the read that builds says it is not found)."""
+    try:
+        campaign_id = campaign_id_for_slug(slug=slug)
+    except NotFound:
+        return None
+    hit = on_hit(campaign_id) if on_hit is not None else None
+    value = public_cache_peek(campaign_id, ("campaign", slug, *parts), on_hit=hit)
+    return None if value is PUBLIC_CACHE_MISSING else value
+
+
 def campaign_public_cached(
     *,
     slug: str,
@@ -334,6 +349,22 @@ def _share_remember(code: str, ids: tuple[int, int]) -> None:
     if len(_share_memo) > 10_000:  # a bound: codes are many
         _share_memo.clear()
     _share_memo[code] = (ids, time.monotonic() + _SLUG_MEMO_SECONDS)
+
+
+def share_target_peek(
+    *, share_code: str, on_hit: Callable[[int, int], OnHit | None] | None = None
+) -> ShareTarget | None:
+    """``share_target_cached``'s target when the shared cache holds it (``on_hit``
+    then runs, in the same round trip), else None: nothing is looked up."""
+    if not _SHARE_CODE.fullmatch(share_code):
+        return None
+    code = share_code.upper()
+    ids = _share_ids(code)
+    if ids is None:
+        return None
+    hit = on_hit(*ids) if on_hit is not None else None
+    target = public_cache_peek(ids[0], ("share", code), on_hit=hit)
+    return None if target is PUBLIC_CACHE_MISSING else target
 
 
 def share_target_cached(

@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign
 from core.phones import InvalidPhone, phone_normalize
-from core.redis_cache import redis_client
+from core.redis_cache import redis_client, script_call
 from voting.models import Activity, Entry, Visit
 
 # A visitor's repeat views within this long do not reach the buffer (only the first
@@ -204,7 +204,7 @@ def _buffer_first_view(client, pending: PendingVisit) -> bool:
     script = _record_scripts.get(id(client))
     if script is None:
         script = _record_scripts[id(client)] = client.register_script(_RECORD)
-    return script(keys=list(pending.keys), args=list(pending.args), client=client) == 1
+    return script_call(client, script, list(pending.keys), list(pending.args)) == 1
 
 
 def visits_write(rows: list[dict], *, checked: bool = False) -> int:

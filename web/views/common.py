@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from core.errors import DomainError, NotFound
 from core.public_cache import OnHit, public_cache_store, public_cached
 from voting import errors
-from voting.api.support import visitor_cookie_set, visitor_id
+from voting.api.support import client_ip, visitor_cookie_set, visitor_id
 from voting.services.traffic import visit_pending, visit_record
 from web.selectors import next_local_midnight
 from web.session import ref_remember, request_ref, session_voter_id
@@ -77,9 +77,9 @@ def page_public(
 
 def visit(request: HttpRequest, response: HttpResponse, *, campaign_id: int, entry_id=None):
     """A page view counts as a visit, exactly as the API's reads do (same visitor id
-    cookie ``vid``, same de-duplication)."""
+    cookie ``vid``, same de-duplication, same cap on the new ids one address brings)."""
     vid, new = visitor_id(request)
-    visit_record(visitor_id=vid, campaign_id=campaign_id, entry_id=entry_id)
+    visit_record(visitor_id=vid, campaign_id=campaign_id, entry_id=entry_id, ip=client_ip(request))
     if new:
         visitor_cookie_set(response, vid)
     return response
@@ -95,7 +95,9 @@ def page_public_visited(
     """``page_public`` counting the view as ``visit`` does, recorded in the page's own
     Redis round trip when it comes from the cache; not counted when ``build`` raises."""
     vid, new = visitor_id(request)
-    pending = visit_pending(visitor_id=vid, campaign_id=campaign_id, entry_id=entry_id)
+    pending = visit_pending(
+        visitor_id=vid, campaign_id=campaign_id, entry_id=entry_id, ip=client_ip(request)
+    )
     response = page_public(request, build, campaign_id=campaign_id, on_hit=pending)
     if new:
         visitor_cookie_set(response, vid)

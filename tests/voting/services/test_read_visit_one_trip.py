@@ -5,7 +5,7 @@ exact (first views only, none for a read that is not found, the per-IP cap)."""
 
 import pytest
 from django.test import Client
-from redis import Redis
+from redis.connection import AbstractConnection
 
 from core.redis_cache import redis_client
 from tests.factories import EntryFactory
@@ -17,14 +17,16 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_env")]
 
 @pytest.fixture
 def round_trips(monkeypatch):
+    """The commands sent to Redis, counted on the connection: through redis-py's client
+    methods and through core.redis_cache.script_call alike."""
     calls = []
-    original = Redis.execute_command
+    original = AbstractConnection.send_command
 
     def counted(self, *args, **options):
         calls.append(args[0])
         return original(self, *args, **options)
 
-    monkeypatch.setattr(Redis, "execute_command", counted)
+    monkeypatch.setattr(AbstractConnection, "send_command", counted)
     return calls
 
 
@@ -80,20 +82,25 @@ def test_a_read_not_found_counts_no_visit(redis_cache, campaign):
     assert set(Visit.objects.values_list("visitor_id", "entry_id")) == {("visitor-a", entry.pk)}
 
 
-def test_the_per_ip_cap_applies_to_cached_reads(redis_cache, campaign, settings):
+@pytest.mark.parametrize("stack", ["redis", "no-redis"])
+def test_the_per_ip_cap_applies_to_every_read_api_and_site(stack, campaign, settings, request):
+    """A client that sends a fresh visitor id with every request (one address, many ids)
+    brings at most VISITORS_MAX_NEW_PER_IP_PER_HOUR visitors, whichever read it uses:
+    the API's or the site's, built or cached, with Redis or without."""
+    if stack == "redis":
+        request.getfixturevalue("redis_cache")
     settings.VISITORS_MAX_NEW_PER_IP_PER_HOUR = 2
+    entry = EntryFactory(campaign=campaign)
     client = Client()
-    path = f"/api/v1/campaigns/{campaign.slug}/"
-    for n in range(5):
-        response = client.get(
-            path, HTTP_X_VISITOR_ID=f"visitor-nat-{n}", REMOTE_ADDR="198.51.100.7"
-        )
-        assert response.status_code == 200
+    for target, path in enumerate(_paths(campaign, entry)):
+        for n in range(5):
+            response = client.get(
+                path, HTTP_X_VISITOR_ID=f"visitor-nat-{target}-{n}", REMOTE_ADDR=f"198.51.100.{target}"
+            )
+            assert response.status_code == 200, path
     visits_flush()
-    assert set(Visit.objects.values_list("visitor_id", flat=True)) == {
-        "visitor-nat-0",
-        "visitor-nat-1",
-    }
+    stored = set(Visit.objects.values_list("visitor_id", flat=True))
+    assert stored == {f"visitor-nat-{t}-{n}" for t in range(len(_paths(campaign, entry))) for n in (0, 1)}
 
 
 def test_a_share_click_is_one_round_trip_and_a_gone_link_counts_nothing(
