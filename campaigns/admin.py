@@ -340,6 +340,12 @@ class FrozenChildAdmin(SchoolScopedAdmin):
         super().delete_model(request, obj)
         public_cache_bump(campaign_id=obj.campaign_id)
 
+    def delete_queryset(self, request, queryset):
+        campaign_ids = set(queryset.values_list("campaign_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for campaign_id in campaign_ids:
+            public_cache_bump(campaign_id=campaign_id)  # its public pages show the change
+
     def has_delete_permission(self, request, obj=None):
         # Deleting leaves no reason: a frozen campaign's rounds and prizes are changed,
         # with a reason, never deleted.

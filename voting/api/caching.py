@@ -11,12 +11,13 @@ answering for them would lose visitors); the others are ``public``. Either may b
 ``PUBLIC_CACHE_MAX_AGE`` seconds, then revalidated by the ETag.
 """
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.translation import get_language
 from rest_framework.exceptions import APIException
@@ -116,6 +117,18 @@ def cached_json_response(
     return campaign_id, read.visit.cookie(response) if read.visit else response
 
 
+@functools.lru_cache(maxsize=256)
+def _negotiated(view_class, accept: str | None) -> bool:
+    """DRF's negotiation of ``Accept`` for the view (NotAcceptable when it refuses),
+    once per header value: clients send a few, each the same on every request."""
+    view = view_class()
+    meta = {} if accept is None else {"HTTP_ACCEPT": accept}
+    request = HttpRequest()
+    request.META = meta
+    view.get_content_negotiator().select_renderer(Request(request), view.get_renderers())
+    return True
+
+
 class CachedReadView:
     """A public read that the shared cache can answer is answered before DRF's
     dispatch, as Django's ``cache_page`` answers before the view: the request wrapping,
@@ -132,8 +145,7 @@ class CachedReadView:
         if request.method == "GET":
             try:
                 # What DRF's dispatch would refuse (an Accept it cannot meet) it refuses.
-                negotiator = self.get_content_negotiator()
-                negotiator.select_renderer(Request(request), self.get_renderers())
+                _negotiated(type(self), request.META.get("HTTP_ACCEPT"))
                 response = self.cached_response(request, **kwargs)
             except (APIException, DomainError, Http404):
                 response = None  # DRF answers it, with its error

@@ -56,9 +56,13 @@ def test_a_cached_read_answers_as_the_read_that_built_it(any_cache, api, campaig
         dispatched.clear()
         kept = api.get(path, HTTP_X_VISITOR_ID="visitor-reads")
         assert dispatched == [], f"{path}: a hit is answered before DRF"
-        assert (kept.status_code, kept.content) == (built.status_code, built.content) == (
-            200,
-            built.content,
+        assert (
+            (kept.status_code, kept.content)
+            == (built.status_code, built.content)
+            == (
+                200,
+                built.content,
+            )
         )
         for name in _HEADERS:
             assert kept.get(name) == built.get(name), (path, name)
@@ -127,4 +131,7 @@ def test_a_cached_share_link_redirects_as_the_one_that_looked_it_up(
     assert api.get("/s/NOSUCHCODE1").status_code == 404
     visits_flush()
     clicks = Visit.objects.filter(kind=Visit.Kind.SHARE_CLICK, entry=entry)
-    assert sorted(clicks.values_list("visitor_id", flat=True)) == ["visitor-first", "visitor-second"]
+    assert sorted(clicks.values_list("visitor_id", flat=True)) == [
+        "visitor-first",
+        "visitor-second",
+    ]

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Prize
 from core.public_cache import public_cache_bump
 from tests.factories import EntryFactory, PrizeFactory, VoteFactory
 from tests.test_constraints import campaign_form_data
@@ -109,6 +109,54 @@ def test_a_prize_edit_in_the_admin_shows_at_the_next_read(
     with django_capture_on_commit_callbacks(execute=True):
         assert ops_client.post(url, data).status_code == 302
     assert [p["name"] for p in api.get(f"{BASE}/").json()["prizes"]] == ["耳机"]
+
+
+@pytest.mark.parametrize("model", ["prize", "round"])
+def test_a_bulk_delete_in_the_admin_shows_at_the_next_read_and_spares_frozen_ones(
+    any_cache, api, campaign, ops_client, django_capture_on_commit_callbacks, model
+):
+    """The list's "delete selected" bumps the campaign's version as one delete does; a
+    campaign whose voting has opened keeps its rounds and prizes (they are changed with
+    a reason, never deleted)."""
+    upcoming = Campaign.objects.get(pk=campaign.pk)
+    upcoming.voting_starts_at = timezone.now() + timedelta(days=1)
+    upcoming.voting_ends_at = timezone.now() + timedelta(days=8)
+    upcoming.save()
+    from campaigns.models import Round
+
+    Round.objects.create(campaign=campaign, number=2, topic="第二轮")
+    PrizeFactory(campaign=campaign, name="手环")
+    opened = PrizeFactory().campaign  # voting open: frozen
+    frozen = PrizeFactory(campaign=opened, name="奖杯")
+    shown = api.get(f"{BASE}/").json()
+    assert [p["name"] for p in shown["prizes"]] == ["手环"]
+    assert len(shown["rounds"]) == 2
+    manager = Prize.objects if model == "prize" else Round.objects
+    doomed = list(
+        manager.filter(campaign=campaign).values_list("pk", flat=True)
+        if model == "prize"
+        else manager.filter(campaign=campaign, number=2).values_list("pk", flat=True)
+    )
+    url = reverse(f"admin:campaigns_{model}_changelist")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = ops_client.post(
+            url,
+            {"action": "delete_selected", "_selected_action": doomed, "post": "yes"},
+        )
+    assert response.status_code == 302
+    shown = api.get(f"{BASE}/").json()
+    assert shown["prizes"] == [] if model == "prize" else len(shown["rounds"]) == 1
+
+    kept = [frozen.pk] if model == "prize" else [opened.rounds.get().pk]
+    response = ops_client.post(
+        url, {"action": "delete_selected", "_selected_action": kept, "post": "yes"}
+    )
+    # has_delete_permission(obj) refuses each one: the confirmation says it cannot
+    # delete them, and the confirmed post is refused.
+    assert response.status_code == 403
+    confirm = ops_client.post(url, {"action": "delete_selected", "_selected_action": kept})
+    assert "无法删除" in confirm.content.decode()
+    assert manager.filter(pk__in=kept).exists()
 
 
 def test_a_read_is_built_once_then_served_from_the_cache(

@@ -95,12 +95,16 @@ def test_the_per_ip_cap_applies_to_every_read_api_and_site(stack, campaign, sett
     for target, path in enumerate(_paths(campaign, entry)):
         for n in range(5):
             response = client.get(
-                path, HTTP_X_VISITOR_ID=f"visitor-nat-{target}-{n}", REMOTE_ADDR=f"198.51.100.{target}"
+                path,
+                HTTP_X_VISITOR_ID=f"visitor-nat-{target}-{n}",
+                REMOTE_ADDR=f"198.51.100.{target}",
             )
             assert response.status_code == 200, path
     visits_flush()
     stored = set(Visit.objects.values_list("visitor_id", flat=True))
-    assert stored == {f"visitor-nat-{t}-{n}" for t in range(len(_paths(campaign, entry))) for n in (0, 1)}
+    assert stored == {
+        f"visitor-nat-{t}-{n}" for t in range(len(_paths(campaign, entry))) for n in (0, 1)
+    }
 
 
 def test_a_share_click_is_one_round_trip_and_a_gone_link_counts_nothing(
