@@ -1,7 +1,7 @@
 """Benchmark of the public reads under load: gunicorn on PostgreSQL with Redis as the
 cache, wrk on 127.0.0.1, against a bare DRF view in the same run.
 
-Cases, each for ``--duration`` seconds (default 10, in ``--slices`` interleaved slices)
+Cases, each for ``--duration`` seconds (default 20, in 5 interleaved ``--slices``)
 at ``--connections`` (32) keep-alive connections, every request from a new visitor (its
 own ``X-Visitor-Id`` and ``X-Forwarded-For`` address, as when a share link goes round):
 
@@ -22,8 +22,8 @@ failed check exits 1.
 Run it with ``make bench-reads`` (``--help`` for the options). Like bench/bench_votes.py
 it starts a throw-away PostgreSQL 15 cluster (``PG_BIN``; or ``BENCH_DATABASE_URL``) and
 a throw-away Redis, and needs Debian's ``wrk`` and ``redis-server`` (installed with
-apt-get when missing and run as root; otherwise it says what to install). About three
-minutes, most of it seeding.
+apt-get when missing and run as root; otherwise it says what to install). About four
+minutes.
 """
 
 import argparse
@@ -174,8 +174,14 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--duration", type=int, default=10, help="seconds per case (10)")
-    parser.add_argument("--slices", type=int, default=2, help="interleaved slices per case (2)")
+    parser.add_argument("--duration", type=int, default=20, help="seconds per case (20)")
+    parser.add_argument(
+        "--slices",
+        type=int,
+        default=5,
+        help="interleaved slices per case (5): a change in the machine's other load hits "
+        "every case alike",
+    )
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (2)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")

@@ -88,23 +88,28 @@ def public_cache_version(campaign_id: int) -> int:
     return int(version)
 
 
+# The version of what is read across campaigns (the list of open campaigns): it moves
+# with every campaign's.
+EVERY_CAMPAIGN = 0
+
+
 def _bump_now(campaign_id: int) -> None:
-    key = _version_key(campaign_id)
     client = redis_client()
-    if client is not None:
-        if not client.set(key, _fresh_version(), nx=True):  # none yet: fresh is newer
-            client.incr(key)
-        return
-    try:
-        cache.incr(key)
-    except ValueError:  # no version yet (or evicted): a fresh one is newer than any
-        cache.add(key, _fresh_version(), timeout=None)
+    for key in dict.fromkeys((_version_key(campaign_id), _version_key(EVERY_CAMPAIGN))):
+        if client is not None:
+            if not client.set(key, _fresh_version(), nx=True):  # none yet: fresh is newer
+                client.incr(key)
+            continue
+        try:
+            cache.incr(key)
+        except ValueError:  # no version yet (or evicted): a fresh one is newer than any
+            cache.add(key, _fresh_version(), timeout=None)
 
 
 def public_cache_bump(*, campaign_id: int) -> None:
     """What students read of this campaign changed: readers build it again once the
     change commits (bumped before the commit, a reader could cache the old rows under
-    the new version)."""
+    the new version). Reads across campaigns (``EVERY_CAMPAIGN``) are built again too."""
     transaction.on_commit(lambda: _bump_now(campaign_id))
 
 

@@ -188,3 +188,29 @@ def test_the_csrf_token_of_a_kept_page_is_the_readers_own(any_cache, client, cam
     assert forged.status_code == 403
     response = other.post("/i18n/setlang/", {"language": "en", "csrfmiddlewaretoken": tokens[1]})
     assert response.status_code == 302
+
+
+def test_the_home_page_is_kept_until_a_campaign_changes_and_shows_no_readers_ref(
+    any_cache, campaign, django_capture_on_commit_callbacks
+):
+    """The list of open campaigns is kept under the version of every campaign: a write
+    behind the app's back does not show, a campaign closing does. A reader who came by
+    a share link (its ref in their cookie, which sign-in reads) builds the page: the
+    next reader's links carry no ref of theirs; a link's own ?ref= is part of the key."""
+    from voting.services.leaderboards import campaign_close
+
+    referred = Client()
+    referred.cookies["ref"] = "REFCODE1"
+    first = text(referred.get("/"))
+    assert campaign.title in first and "REFCODE1" not in first
+    other = text(Client().get("/"))
+    assert campaign.title in other and "REFCODE1" not in other
+    assert "?ref=REFCODE2" in text(Client().get("/?ref=REFCODE2"))
+    Campaign.objects.filter(pk=campaign.pk).update(title="绕过应用")
+    assert campaign.title in text(Client().get("/"))  # from the cache
+    Campaign.objects.filter(pk=campaign.pk).update(
+        voting_ends_at=timezone.now() - timedelta(minutes=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert campaign_close(campaign_id=campaign.pk)
+    assert "绕过应用" not in text(Client().get("/"))

@@ -26,7 +26,13 @@ from rest_framework.request import Request
 
 from campaigns.models import Campaign
 from core.errors import DomainError
-from core.public_cache import OnHit
+from core.public_cache import (
+    EVERY_CAMPAIGN,
+    PUBLIC_CACHE_MISSING,
+    OnHit,
+    public_cache_peek,
+    public_cached,
+)
 from voting.api.support import client_ip, visitor_cookie_set, visitor_id
 from voting.selectors.public import campaign_public_cached, campaign_public_peek
 from voting.services.traffic import visit_pending
@@ -62,10 +68,11 @@ class ReadVisit:
 
 @dataclass(frozen=True)
 class CachedRead:
-    """Which cached body a GET reads: the campaign's slug, what else the body depends on
-    (page, round, entry), whether shared caches may keep it, the visit it counts."""
+    """Which cached body a GET reads: the campaign's slug (None: a read across campaigns,
+    kept under ``EVERY_CAMPAIGN``'s version), what else the body depends on (page,
+    round, entry), whether shared caches may keep it, the visit it counts."""
 
-    slug: str
+    slug: str | None
     parts: tuple
     shared: bool
     visit: ReadVisit | None = None
@@ -104,15 +111,21 @@ def cached_json_response(
     prefetch: tuple[str, ...] = (),
 ) -> tuple[int, HttpResponse]:
     """``(campaign id, response)`` of a public read: ``build(campaign)`` is the JSON
-    data, built on a cache miss only; ``read.visit`` is counted in the same round trip
-    (``campaign_public_cached``'s ``on_hit``) and its cookie set."""
-    campaign_id, (body, etag) = campaign_public_cached(
-        slug=read.slug,
-        parts=_key(request, read.parts),
-        build=lambda campaign: _render(build(campaign)),
-        prefetch=prefetch,
-        on_hit=read.visit,
-    )
+    data (``build(None)`` for a read across campaigns), built on a cache miss only;
+    ``read.visit`` is counted in the same round trip (``campaign_public_cached``'s
+    ``on_hit``) and its cookie set."""
+    if read.slug is None:
+        key = _key(request, read.parts)
+        campaign_id = EVERY_CAMPAIGN
+        body, etag = public_cached(campaign_id, key, lambda: _render(build(None)))
+    else:
+        campaign_id, (body, etag) = campaign_public_cached(
+            slug=read.slug,
+            parts=_key(request, read.parts),
+            build=lambda campaign: _render(build(campaign)),
+            prefetch=prefetch,
+            on_hit=read.visit,
+        )
     response = _response(request, body, etag, shared=read.shared)
     return campaign_id, read.visit.cookie(response) if read.visit else response
 
@@ -170,9 +183,13 @@ class CachedJsonReadView(CachedReadView):
         read = self.cached_read(request, **kwargs)
         if read is None:
             return None
-        kept = campaign_public_peek(
-            slug=read.slug, parts=_key(request, read.parts), on_hit=read.visit
-        )
+        if read.slug is None:
+            kept = public_cache_peek(EVERY_CAMPAIGN, _key(request, read.parts))
+            kept = None if kept is PUBLIC_CACHE_MISSING else kept
+        else:
+            kept = campaign_public_peek(
+                slug=read.slug, parts=_key(request, read.parts), on_hit=read.visit
+            )
         if kept is None:
             return None
         body, etag = kept

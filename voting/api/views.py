@@ -130,11 +130,27 @@ def _round_query(request) -> int | None:
     )
 )
 @raises(*PAGINATED)
-class CampaignListView(_PublicView, generics.ListAPIView):
+class CampaignListView(CachedJsonReadView, _PublicView, generics.ListAPIView):
     serializer_class = CampaignListSerializer
 
     def get_queryset(self):
         return campaign_list_open()
+
+    def cached_read(self, request) -> CachedRead | None:
+        # As the entries: the next/previous links repeat the query string.
+        query = sorted(request.GET.lists())
+        if not {name for name, _values in query} <= {"page", "page_size"}:
+            return None
+        return CachedRead(None, ("campaigns", query), shared=True)
+
+    def list(self, request, *args, **kwargs):
+        read = self.cached_read(request)
+        if read is None:
+            return super().list(request, *args, **kwargs)
+        _every, response = cached_json_response(
+            request, read, build=lambda _none: super(CampaignListView, self).list(request).data
+        )
+        return response
 
 
 class CampaignDetailView(CachedJsonReadView, _PublicView, APIView):

@@ -19,7 +19,7 @@ from voting import errors
 from voting.api.support import client_ip, visitor_cookie_set, visitor_id
 from voting.services.traffic import visit_pending, visit_record
 from web.selectors import next_local_midnight
-from web.session import ref_remember, request_ref, session_voter_id
+from web.session import clean_ref, ref_remember, request_ref, session_voter_id
 
 
 def page(request: HttpRequest, template: str, context: dict, *, status: int = 200):
@@ -61,7 +61,9 @@ def page_public(
 
     def render_whole() -> dict:
         template, context, until = build()
-        built = page(request, template, {**context, "csrf_token": _CSRF_SLOT})
+        # The ref of the link (part of the key), never the one this reader's cookie holds.
+        shared = {**context, "csrf_token": _CSRF_SLOT, "ref": clean_ref(request.GET.get("ref"))}
+        built = page(request, template, shared)
         # Kept as the bytes around the token's slot: a read joins them with its token,
         # no decoding, replacing or encoding of the page per request.
         return {"chunks": tuple(built.content.split(_CSRF_SLOT.encode())), "until": until}

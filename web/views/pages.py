@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 
 from campaigns.models import Campaign, Round
 from core.errors import NotFound
-from core.public_cache import public_cached
+from core.public_cache import EVERY_CAMPAIGN, public_cached
 from voting.selectors.public import (
     campaign_id_for_slug,
     campaign_list_open,
@@ -43,15 +43,18 @@ from web.selectors import (
     voting_phase,
 )
 from web.session import SESSION_VOTE_RESULT, session_voter_id
-from web.views.common import friendly_not_found, page, page_public_visited, visit
+from web.views.common import friendly_not_found, page, page_public, page_public_visited, visit
 
 ENTRIES_PER_PAGE = 24
 
 
 @require_GET
 def home(request):
-    campaigns = list(campaign_list_open())
-    return page(request, "home.html", {"campaigns": campaigns})
+    def build() -> tuple[str, dict, None]:
+        return "home.html", {"campaigns": list(campaign_list_open())}, None
+
+    # Kept under the version of every campaign: any campaign's change shows at once.
+    return page_public(request, build, campaign_id=EVERY_CAMPAIGN)
 
 
 def _round_of_request(request, campaign):

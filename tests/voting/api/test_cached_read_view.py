@@ -39,6 +39,7 @@ def dispatched(monkeypatch):
 
 def _paths(entry):
     return [
+        "/api/v1/campaigns/",
         f"{BASE}/",
         f"{BASE}/entries/",
         f"{BASE}/entries/?page=1&page_size=5",

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Prize
 from core.public_cache import public_cache_bump
-from tests.factories import EntryFactory, PrizeFactory, VoteFactory
+from tests.factories import CampaignFactory, EntryFactory, PrizeFactory, VoteFactory
 from tests.test_constraints import campaign_form_data
 from tests.voting.services.test_traffic import unique_visitors
 from voting.models import Entry
@@ -283,3 +283,36 @@ def test_a_campaign_closing_shows_at_the_next_read(
         assert campaign_close(campaign_id=campaign.pk)
     assert api.get(f"{BASE}/").json()["status"] == "closed"
     assert api.get(f"{BASE}/leaderboard/").json()["is_final"] is True
+
+
+def _open_titles(api) -> list[str]:
+    return [c["title"] for c in api.get("/api/v1/campaigns/").json()["results"]]
+
+
+def test_the_open_campaigns_list_is_cached_and_shows_each_change_at_the_next_read(
+    any_cache, api, campaign, ops_client, django_capture_on_commit_callbacks
+):
+    """Kept under the version of every campaign: an edit in the admin, a campaign opened
+    or closed shows at once; a change that bumps nothing (a write behind the app's
+    back) does not, which shows the list is read from the cache."""
+    draft = CampaignFactory(status=Campaign.Status.DRAFT, title="草稿活动")
+    first = api.get("/api/v1/campaigns/")
+    assert first["Cache-Control"].startswith("public")
+    assert _open_titles(api) == [campaign.title]
+    Campaign.objects.filter(pk=campaign.pk).update(title="绕过应用")
+    assert _open_titles(api) == [campaign.title]  # from the cache
+
+    url = reverse("admin:campaigns_campaign_change", args=[draft.pk])
+    data = campaign_form_data(draft, status="open", change_reason="上线")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert ops_client.post(url, data).status_code == 302
+    assert sorted(_open_titles(api)) == sorted(["绕过应用", "草稿活动"])
+
+    Campaign.objects.filter(pk=campaign.pk).update(
+        voting_ends_at=timezone.now() - timedelta(minutes=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert campaign_close(campaign_id=campaign.pk)
+    assert _open_titles(api) == ["草稿活动"]
+    assert api.get("/api/v1/campaigns/?page=2").status_code == 404
+    assert api.get("/api/v1/campaigns/?page=x").status_code == 400
