@@ -136,3 +136,34 @@ def test_a_cached_share_link_redirects_as_the_one_that_looked_it_up(
         "visitor-first",
         "visitor-second",
     ]
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def test_every_view_answered_from_the_cache_lets_anyone_read_unthrottled():
+    """A hit skips DRF's authentication, permission and throttle checks: that is only
+    right for reads that have none, so every such view must have none on GET."""
+    from django.test import RequestFactory
+    from rest_framework.permissions import AllowAny
+
+    import voting.api.traffic  # noqa: F401  (the share link's view)
+    import voting.api.views  # noqa: F401
+    from voting.api.caching import CachedReadView
+
+    views = [
+        v
+        for v in _subclasses(CachedReadView)
+        if v.__module__.startswith("voting.") and issubclass(v, APIView)
+    ]
+    assert len(views) >= 6
+    for view_class in views:
+        view = view_class()
+        view.request = RequestFactory().get("/")
+        view.request = view.initialize_request(view.request)
+        assert view.get_authenticators() == [], view_class
+        assert all(isinstance(p, AllowAny) for p in view.get_permissions()), view_class
+        assert view.get_throttles() == [], view_class
