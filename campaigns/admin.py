@@ -85,6 +85,12 @@ class SchoolAdmin(SchoolScopedAdmin):
     def pilot_count(self, obj: School) -> int:
         return obj.n_pilots
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Its name shows on its campaigns' public pages and in the list of open ones.
+        for campaign_id in Campaign.objects.filter(pilot__school=obj).values_list("pk", flat=True):
+            public_cache_bump(campaign_id=campaign_id, listing=True)
+
 
 @admin.register(Pilot)
 class PilotAdmin(SchoolScopedAdmin):
@@ -290,7 +296,8 @@ class CampaignAdmin(SchoolScopedAdmin):
         changes = form.audited_changes()
         super().save_related(request, form, formsets, change)
         campaign_first_round_ensure(campaign=form.instance)
-        public_cache_bump(campaign_id=form.instance.pk)  # its public pages show the change
+        # Its public pages show the change, and the list of open campaigns.
+        public_cache_bump(campaign_id=form.instance.pk, listing=True)
         if changes["fields"] or prizes_changed or rounds_changed:
             campaign_record_frozen_change(
                 campaign=form.instance,

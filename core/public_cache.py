@@ -88,14 +88,15 @@ def public_cache_version(campaign_id: int) -> int:
     return int(version)
 
 
-# The version of what is read across campaigns (the list of open campaigns): it moves
-# with every campaign's.
+# The version of what is read across campaigns (the list of open campaigns): moved by
+# the changes that list shows (a campaign's own fields, its school), not by snapshots or
+# moderations, which come every minute and leave it as it was.
 EVERY_CAMPAIGN = 0
 
 
-def _bump_now(campaign_id: int) -> None:
+def _bump_now(*campaign_ids: int) -> None:
     client = redis_client()
-    for key in dict.fromkeys((_version_key(campaign_id), _version_key(EVERY_CAMPAIGN))):
+    for key in dict.fromkeys(_version_key(campaign_id) for campaign_id in campaign_ids):
         if client is not None:
             if not client.set(key, _fresh_version(), nx=True):  # none yet: fresh is newer
                 client.incr(key)
@@ -106,11 +107,14 @@ def _bump_now(campaign_id: int) -> None:
             cache.add(key, _fresh_version(), timeout=None)
 
 
-def public_cache_bump(*, campaign_id: int) -> None:
+def public_cache_bump(*, campaign_id: int, listing: bool = False) -> None:
     """What students read of this campaign changed: readers build it again once the
     change commits (bumped before the commit, a reader could cache the old rows under
-    the new version). Reads across campaigns (``EVERY_CAMPAIGN``) are built again too."""
-    transaction.on_commit(lambda: _bump_now(campaign_id))
+    the new version). ``listing``: what the list of open campaigns shows of it changed
+    too (its title, windows, status or school), so reads across campaigns
+    (``EVERY_CAMPAIGN``) are built again as well."""
+    ids = (campaign_id, EVERY_CAMPAIGN) if listing else (campaign_id,)
+    transaction.on_commit(lambda: _bump_now(*ids))
 
 
 def _digest(parts: tuple) -> str:

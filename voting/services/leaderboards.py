@@ -151,7 +151,7 @@ def campaign_close(*, campaign_id: int, at: datetime | None = None) -> bool:
         ).update(status=Campaign.Status.CLOSED)
     )
     if closed_now:
-        public_cache_bump(campaign_id=campaign_id)
+        public_cache_bump(campaign_id=campaign_id, listing=True)  # off the open list
     if Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.CLOSED).exists():
         leaderboard_refresh_campaign(campaign_id=campaign_id, final=True)
         # Award the prizes of the frozen standings (safe to repeat: awards that exist

@@ -316,3 +316,34 @@ def test_the_open_campaigns_list_is_cached_and_shows_each_change_at_the_next_rea
     assert _open_titles(api) == ["草稿活动"]
     assert api.get("/api/v1/campaigns/?page=2").status_code == 404
     assert api.get("/api/v1/campaigns/?page=x").status_code == 400
+
+
+def test_a_school_rename_shows_at_the_next_read_and_a_snapshot_leaves_the_list_kept(
+    any_cache, api, campaign, ops_client, django_capture_on_commit_callbacks
+):
+    """The list of open campaigns moves only with what it shows: a school's new name
+    shows on the list and the campaign at once; a new snapshot (every minute per
+    campaign) rebuilds the campaign's reads but not the list."""
+    from core.public_cache import EVERY_CAMPAIGN, public_cache_version
+
+    school = campaign.pilot.school
+    assert api.get("/api/v1/campaigns/").json()["results"][0]["school"]["name"] == school.name
+    listed = public_cache_version(EVERY_CAMPAIGN)
+    with django_capture_on_commit_callbacks(execute=True):
+        leaderboard_refresh_campaign(campaign_id=campaign.pk)
+    assert public_cache_version(EVERY_CAMPAIGN) == listed
+
+    url = reverse("admin:campaigns_school_change", args=[school.pk])
+    data = {
+        "name": "新校名大学",
+        "slug": school.slug,
+        "city": school.city,
+        "province": school.province,
+        "student_population": school.student_population or "",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = ops_client.post(url, data)
+        assert response.status_code == 302, response.content.decode()[:2000]
+    assert public_cache_version(EVERY_CAMPAIGN) > listed
+    assert api.get("/api/v1/campaigns/").json()["results"][0]["school"]["name"] == "新校名大学"
+    assert api.get(f"{BASE}/").json()["school"]["name"] == "新校名大学"
