@@ -35,7 +35,7 @@ from core.redis_cache import redis_client, script_call
 T = TypeVar("T")
 
 _VERSION = "pubcache:v:{}"
-PUBLIC_CACHE_MISSING = _MISSING = object()
+_MISSING = object()
 
 
 class OnHit(Protocol):
@@ -188,14 +188,14 @@ def _redis_lookup(client, campaign_id: int, parts: tuple, on_hit: OnHit | None):
 
 def public_cache_peek(campaign_id: int, parts: tuple, *, on_hit: OnHit | None = None) -> Any:
     """``public_cached``'s value when it is kept (``on_hit`` then runs, in the same round
-    trip with Redis), else ``PUBLIC_CACHE_MISSING`` (and ``on_hit`` does not run): for
-    a read answered from the cache before the work a build needs (voting/api/caching.py)."""
+    trip with Redis), else None (and ``on_hit`` does not run; no read keeps None): for a
+    read answered from the cache before the work a build needs (voting/api/caching.py)."""
     client = redis_client()
     if client is not None:
         _version, raw, _head, _tail = _redis_lookup(client, int(campaign_id), parts, on_hit)
-        return _MISSING if raw is None else pickle.loads(raw)
-    value = cache.get(public_cache_key(campaign_id, *parts), _MISSING)
-    if value is not _MISSING and on_hit is not None:
+        return None if raw is None else pickle.loads(raw)
+    value = cache.get(public_cache_key(campaign_id, *parts))
+    if value is not None and on_hit is not None:
         on_hit.run()
     return value
 

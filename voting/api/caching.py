@@ -28,7 +28,6 @@ from campaigns.models import Campaign
 from core.errors import DomainError
 from core.public_cache import (
     EVERY_CAMPAIGN,
-    PUBLIC_CACHE_MISSING,
     OnHit,
     public_cache_peek,
     public_cached,
@@ -185,7 +184,6 @@ class CachedJsonReadView(CachedReadView):
             return None
         if read.slug is None:
             kept = public_cache_peek(EVERY_CAMPAIGN, _key(request, read.parts))
-            kept = None if kept is PUBLIC_CACHE_MISSING else kept
         else:
             kept = campaign_public_peek(
                 slug=read.slug, parts=_key(request, read.parts), on_hit=read.visit

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, Round
 from core.errors import NotFound
-from core.public_cache import PUBLIC_CACHE_MISSING, OnHit, public_cache_peek, public_cached
+from core.public_cache import OnHit, public_cache_peek, public_cached
 from voting.models import Entry, LeaderboardSnapshot, Vote
 from voting.selectors.contest import round_standings
 
@@ -278,8 +278,7 @@ def campaign_public_peek(
     except NotFound:
         return None
     hit = on_hit(campaign_id) if on_hit is not None else None
-    value = public_cache_peek(campaign_id, ("campaign", slug, *parts), on_hit=hit)
-    return None if value is PUBLIC_CACHE_MISSING else value
+    return public_cache_peek(campaign_id, ("campaign", slug, *parts), on_hit=hit)
 
 
 def campaign_public_cached(
@@ -363,8 +362,7 @@ def share_target_peek(
     if ids is None:
         return None
     hit = on_hit(*ids) if on_hit is not None else None
-    target = public_cache_peek(ids[0], ("share", code), on_hit=hit)
-    return None if target is PUBLIC_CACHE_MISSING else target
+    return public_cache_peek(ids[0], ("share", code), on_hit=hit)
 
 
 def share_target_cached(

@@ -53,7 +53,7 @@ def home(request):
     def build() -> tuple[str, dict, None]:
         return "home.html", {"campaigns": list(campaign_list_open())}, None
 
-    # Kept under the version of every campaign: any campaign's change shows at once.
+    # Kept under EVERY_CAMPAIGN's version: a campaign saved or closed shows at once.
     return page_public(request, build, campaign_id=EVERY_CAMPAIGN)
 
 
